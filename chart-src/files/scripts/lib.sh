@@ -1,0 +1,258 @@
+#!/usr/bin/env bash
+# lib.sh: functions shared by the chart's in-pod scripts. Sourced, never run.
+# Every input comes from the environment (set by the StatefulSet); nothing here
+# is templated by Helm. flavor.sh, sourced last, holds the flavor's commands.
+
+DATA_ROOT=${DATA_ROOT:-/var/lib/mysql}
+DATADIR=${DATADIR:-$DATA_ROOT/data}
+# A data directory is built here and renamed to DATADIR only when complete, so a
+# half-finished initialisation or clone is never started from.
+STAGING_DIR=${STAGING_DIR:-$DATA_ROOT/data.staging}
+RUN_DIR=${RUN_DIR:-/run/mysqld}
+CONF_DIR=${CONF_DIR:-/etc/mysql-chart/active}
+CONF_SRC=${CONF_SRC:-/etc/mysql-chart/conf}
+SECRETS_DIR=${SECRETS_DIR:-/etc/mysql-chart/secrets}
+SCRIPTS_DIR=${SCRIPTS_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
+DB_PORT=${DB_PORT:-3306}
+MY_CNF="$CONF_DIR/my.cnf"
+CLIENT_CNF="$RUN_DIR/client-root.cnf"
+
+# log MSG...: one line on stderr with a UTC timestamp and the script's name.
+log() {
+  printf '%s [%s] %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${LOG_TAG:-$(basename "$0" .sh)}" "$*" >&2
+}
+
+# die MSG...: log an error and exit 1.
+die() {
+  log "ERROR: $*"
+  exit 1
+}
+
+# require_env NAME...: fail, naming every missing variable at once, when any is unset or empty.
+require_env() {
+  local missing=() name
+  for name in "$@"; do
+    [[ -n "${!name:-}" ]] || missing+=("$name")
+  done
+  (( ${#missing[@]} == 0 )) || die "missing environment variable(s): ${missing[*]}"
+}
+
+# pod_ordinal POD_NAME: print the StatefulSet ordinal (the number after the last dash).
+pod_ordinal() {
+  local name=${1:?pod_ordinal needs a pod name}
+  local ordinal=${name##*-}
+  [[ "$ordinal" =~ ^[0-9]+$ ]] || die "pod name '$name' does not end in -<ordinal>"
+  printf '%d\n' "$((10#$ordinal))"
+}
+
+# pod_role ORDINAL: print "primary" for ordinal 0, "replica" otherwise.
+pod_role() {
+  if (( ${1:?pod_role needs an ordinal} == 0 )); then echo primary; else echo replica; fi
+}
+
+# peer_host ORDINAL: stable DNS name of the pod with that ordinal (<sts>-N.<headless>).
+peer_host() {
+  require_env STATEFULSET_NAME HEADLESS_SERVICE
+  printf '%s-%d.%s\n' "$STATEFULSET_NAME" "${1:?peer_host needs an ordinal}" "$HEADLESS_SERVICE"
+}
+
+# donor_ordinal ORDINAL: the pod a new replica copies: the previous one (pod 1 copies the primary).
+donor_ordinal() {
+  local ordinal=${1:?donor_ordinal needs an ordinal}
+  (( ordinal > 0 )) || die "the primary (ordinal 0) has no donor"
+  echo $((ordinal - 1))
+}
+
+# read_secret KEY: print the Secret value mounted at SECRETS_DIR/KEY; fail when missing or empty.
+read_secret() {
+  local file="$SECRETS_DIR/${1:?read_secret needs a key}"
+  [[ -s "$file" ]] || die "secret key '$1' is missing or empty (looked at $file)"
+  cat "$file"
+}
+
+# sql_string VALUE: print VALUE as a single-quoted SQL string literal.
+sql_string() {
+  local v=${1-}
+  v=${v//\\/\\\\}
+  v=${v//\'/\'\'}
+  printf "'%s'" "$v"
+}
+
+# sql_ident NAME: print NAME as a backquoted SQL identifier.
+sql_ident() {
+  local v=${1:?sql_ident needs a name}
+  # shellcheck disable=SC2016 # backquotes are literal here
+  printf '`%s`' "${v//\`/\`\`}"
+}
+
+# cnf_string VALUE: print VALUE as a double-quoted option-file value.
+cnf_string() {
+  local v=${1-}
+  v=${v//\\/\\\\}
+  v=${v//\"/\\\"}
+  printf '"%s"' "$v"
+}
+
+# write_client_cnf FILE USER PASSWORD [HOST PORT]: an option file (mode 0600) for the
+# client, so passwords never appear on a command line. Without HOST it uses the socket.
+write_client_cnf() {
+  local file=${1:?} user=${2:?} password=${3-} host=${4-} port=${5:-$DB_PORT}
+  local tmp="$file.tmp.$$"
+  (
+    umask 077
+    {
+      echo "[client]"
+      echo "user=$(cnf_string "$user")"
+      [[ -n "$password" ]] && echo "password=$(cnf_string "$password")"
+      if [[ -n "$host" ]]; then
+        echo "host=$host"
+        echo "port=$port"
+        echo "protocol=TCP"
+      else
+        echo "socket=${CLIENT_SOCKET:-$RUN_DIR/mysqld.sock}"
+      fi
+    } >"$tmp"
+  )
+  mv -f "$tmp" "$file"
+}
+
+# ensure_root_cnf: write CLIENT_CNF (root over the local socket) from the Secret, once per container.
+ensure_root_cnf() {
+  [[ -s "$CLIENT_CNF" ]] || write_client_cnf "$CLIENT_CNF" root "$(read_secret mysql-root-password)"
+}
+
+# sql CNF [CLIENT_ARGS...] < SQL: run SQL from stdin with the option file CNF; batch output, no headers.
+sql() {
+  local cnf=${1:?sql needs an option file}; shift
+  "$CLIENT_BIN" --defaults-extra-file="$cnf" --batch --skip-column-names "$@"
+}
+
+# sql_value CNF QUERY: print the single value a query returns.
+sql_value() {
+  local cnf=${1:?} query=${2:?}
+  sql "$cnf" <<<"$query"
+}
+
+# status_fields CNF STATEMENT FIELD...: print the named columns, tab-separated, of the first
+# row of a statement such as SHOW REPLICA STATUS; an empty line when it returns no row.
+status_fields() {
+  local cnf=${1:?} stmt=${2:?}; shift 2
+  "$CLIENT_BIN" --defaults-extra-file="$cnf" --batch <<<"$stmt" | awk -F'\t' -v want="$*" '
+    NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; n = split(want, w, " "); next }
+    NR == 2 { for (j = 1; j <= n; j++) printf "%s%s", (j > 1 ? "\t" : ""), ((w[j] in col) ? $(col[w[j]]) : ""); printf "\n"; done = 1; exit }
+    END { if (!done) print "" }'
+  return "${PIPESTATUS[0]}"
+}
+
+# wait_for_server CNF TIMEOUT_SECONDS [WHAT]: poll until SELECT 1 succeeds; fail after the timeout.
+wait_for_server() {
+  local cnf=${1:?} timeout=${2:?} what=${3:-server} start=$SECONDS last_log=$SECONDS
+  until sql "$cnf" --connect-timeout=5 <<<"SELECT 1" >/dev/null 2>&1; do
+    if (( SECONDS - start >= timeout )); then
+      return 1
+    fi
+    if (( SECONDS - last_log >= 30 )); then
+      log "still waiting for the $what ($((SECONDS - start))s)"
+      last_log=$SECONDS
+    fi
+    sleep 2
+  done
+}
+
+# TEMP_SERVER_PID: pid of the server started by start_temp_server.
+TEMP_SERVER_PID=""
+
+# start_temp_server DIR SOCKET [SERVER_ARGS...]: start a private server on DIR, reachable only
+# through SOCKET (no network), for initialisation and clone steps; wait until it answers as root
+# with no password (fresh data) or with the root password (cloned data), per CLIENT_CNF_FOR_TEMP.
+start_temp_server() {
+  local dir=${1:?} sock=${2:?}; shift 2
+  rm -f "$sock"
+  "$SERVER_BIN" --defaults-file="$MY_CNF" --datadir="$dir" --skip-networking \
+    --socket="$sock" --pid-file="$sock.pid" "$@" &
+  TEMP_SERVER_PID=$!
+  local start=$SECONDS
+  until [[ -S "$sock" ]]; do
+    kill -0 "$TEMP_SERVER_PID" 2>/dev/null || { wait "$TEMP_SERVER_PID" || true; TEMP_SERVER_PID=""; return 1; }
+    (( SECONDS - start < 600 )) || die "temporary server on $dir did not open its socket in 600s"
+    sleep 1
+  done
+}
+
+# stop_temp_server CNF: shut the temporary server down cleanly and wait for it to exit.
+stop_temp_server() {
+  local cnf=${1:?}
+  [[ -n "$TEMP_SERVER_PID" ]] || return 0
+  if kill -0 "$TEMP_SERVER_PID" 2>/dev/null; then
+    "$ADMIN_BIN" --defaults-extra-file="$cnf" shutdown >/dev/null 2>&1 || kill -TERM "$TEMP_SERVER_PID" 2>/dev/null || true
+  fi
+  wait "$TEMP_SERVER_PID" 2>/dev/null || true
+  TEMP_SERVER_PID=""
+}
+
+# wait_temp_server_exit SECONDS: wait for the temporary server to exit on its own; 1 if it is still up.
+wait_temp_server_exit() {
+  local timeout=${1:?} start=$SECONDS
+  [[ -n "$TEMP_SERVER_PID" ]] || return 0
+  while kill -0 "$TEMP_SERVER_PID" 2>/dev/null; do
+    (( SECONDS - start < timeout )) || return 1
+    sleep 1
+  done
+  wait "$TEMP_SERVER_PID" 2>/dev/null || true
+  TEMP_SERVER_PID=""
+}
+
+# account_sql: the SQL that gives a fresh primary its accounts (root@%, replication, clone,
+# the optional application user and database), using the flavor's account_grants_sql.
+account_sql() {
+  local root repl clone
+  root=$(read_secret mysql-root-password)
+  repl=$(read_secret mysql-replication-password)
+  clone=$(read_secret mysql-clone-password)
+  require_env REPLICATION_USER CLONE_USER
+  echo "ALTER USER 'root'@'localhost' IDENTIFIED BY $(sql_string "$root");"
+  echo "CREATE USER 'root'@'%' IDENTIFIED BY $(sql_string "$root");"
+  echo "GRANT ALL PRIVILEGES ON *.* TO 'root'@'%' WITH GRANT OPTION;"
+  echo "CREATE USER $(sql_string "$REPLICATION_USER")@'%' IDENTIFIED BY $(sql_string "$repl");"
+  echo "GRANT REPLICATION SLAVE ON *.* TO $(sql_string "$REPLICATION_USER")@'%';"
+  flavor_clone_account_sql "$CLONE_USER" "$clone"
+  if [[ -n "${APP_DATABASE:-}" ]]; then
+    echo "CREATE DATABASE IF NOT EXISTS $(sql_ident "$APP_DATABASE");"
+  fi
+  if [[ -n "${APP_USER:-}" ]]; then
+    echo "CREATE USER $(sql_string "$APP_USER")@'%' IDENTIFIED BY $(sql_string "$(read_secret mysql-password)");"
+    if [[ -n "${APP_DATABASE:-}" ]]; then
+      echo "GRANT ALL PRIVILEGES ON $(sql_ident "$APP_DATABASE").* TO $(sql_string "$APP_USER")@'%';"
+    fi
+  fi
+}
+
+# initialize_primary DIR: build a fresh primary's data directory in DIR: system tables,
+# accounts, the application database and user, then the user's init SQL, all exactly once.
+initialize_primary() {
+  local dir=${1:?} sock="$RUN_DIR/init.sock" cnf="$RUN_DIR/init-client.cnf"
+  log "initialising a new data directory in $dir"
+  flavor_initialize_datadir "$dir"
+  CLIENT_SOCKET=$sock write_client_cnf "$cnf" root ""
+  start_temp_server "$dir" "$sock" "${FLAVOR_SKIP_REPLICA_START[@]}" || die "the temporary server did not start on $dir"
+  wait_for_server "$cnf" 300 "temporary server" || die "the temporary server on $dir did not answer"
+  log "creating accounts"
+  { flavor_pre_account_sql; account_sql; } | sql "$cnf" || die "creating accounts failed"
+  CLIENT_SOCKET=$sock write_client_cnf "$cnf" root "$(read_secret mysql-root-password)"
+  if [[ -s "$CONF_SRC/init.sql" ]]; then
+    log "running the init SQL (once, on the primary)"
+    sql "$cnf" <"$CONF_SRC/init.sql" || die "the init SQL failed (values: initSql)"
+  fi
+  stop_temp_server "$cnf"
+  rm -f "$cnf"
+  log "data directory initialised"
+}
+
+# promote_staging: atomically make the finished STAGING_DIR the data directory.
+promote_staging() {
+  [[ -d "$STAGING_DIR" ]] || die "no staging directory to promote"
+  sync
+  mv "$STAGING_DIR" "$DATADIR"
+  sync
+  log "data directory ready at $DATADIR"
+}

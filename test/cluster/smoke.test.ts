@@ -1,0 +1,228 @@
+// Smoke test of the kind cluster itself (issue 4): the cluster given by env
+// KUBECONFIG (default: the one scripts/cluster/up.sh wrote) can run pods,
+// resolve stable DNS names, route Services, bind storage, run privileged pods
+// and enforce NetworkPolicy. Each check runs in its own namespace. Test pods use
+// the locally-built busybox image, so nothing is pulled.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  apply,
+  createNamespace,
+  deleteNamespaces,
+  execIn,
+  kubectl,
+  testImage,
+  waitFor,
+  waitPodReady,
+} from "../helpers/kubectl.js";
+
+const TIMEOUT = 240_000;
+const namespaces: string[] = [];
+let image = "";
+
+/** A new namespace for one check, deleted after the suite. */
+async function ns(prefix: string): Promise<string> {
+  const name = await createNamespace(`smoke-${prefix}`);
+  namespaces.push(name);
+  return name;
+}
+
+/** A pod manifest running a shell command in the test image. */
+function pod(name: string, command: string, extra: Record<string, unknown> = {}, labels: Record<string, string> = {}) {
+  const { container = {}, ...spec } = extra as { container?: Record<string, unknown> };
+  return JSON.stringify({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, labels: { app: name, ...labels } },
+    spec: {
+      terminationGracePeriodSeconds: 1,
+      containers: [
+        { name: "main", image, imagePullPolicy: "IfNotPresent", command: ["sh", "-c", command], ...container },
+      ],
+      ...spec,
+    },
+  });
+}
+
+/** A shell command serving "$HOSTNAME" over HTTP on port 8080 with busybox httpd. */
+const SERVE = "mkdir -p /tmp/www && hostname > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www";
+
+/** The IP of a pod. */
+async function podIP(namespace: string, name: string): Promise<string> {
+  return (await kubectl(["get", "pod", name, "-n", namespace, "-o", "jsonpath={.status.podIP}"])).trim();
+}
+
+/** Fetch a URL from inside a client pod; returns the body or null on failure. */
+async function fetchFrom(namespace: string, client: string, url: string): Promise<string | null> {
+  const r = await execIn(namespace, client, ["wget", "-q", "-T", "3", "-O", "-", url], 20_000);
+  return r.code === 0 ? r.stdout.trim() : null;
+}
+
+beforeAll(async () => {
+  image = testImage();
+  // Fail fast with a clear message when there is no cluster.
+  await kubectl(["get", "nodes"]);
+}, 60_000);
+
+afterAll(async () => {
+  await deleteNamespaces(namespaces);
+}, 60_000);
+
+describe("kind cluster smoke test", () => {
+  it("runs a pod", { timeout: TIMEOUT }, async () => {
+    const n = await ns("pod");
+    await apply(n, pod("hello", "echo started; exec sleep 3600"));
+    await waitPodReady(n, "hello");
+    const r = await execIn(n, "hello", ["echo", "hello from the pod"]);
+    expect(r.stdout.trim()).toBe("hello from the pod");
+  });
+
+  it("resolves a pod of a headless Service by its stable DNS name", { timeout: TIMEOUT }, async () => {
+    const n = await ns("dns");
+    await apply(
+      n,
+      JSON.stringify({
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: "db" },
+        spec: { clusterIP: "None", selector: { app: "db" }, ports: [{ name: "http", port: 8080 }] },
+      }),
+    );
+    await apply(
+      n,
+      JSON.stringify({
+        apiVersion: "apps/v1",
+        kind: "StatefulSet",
+        metadata: { name: "db" },
+        spec: {
+          serviceName: "db",
+          replicas: 1,
+          selector: { matchLabels: { app: "db" } },
+          template: { metadata: { labels: { app: "db" } }, spec: JSON.parse(pod("db", SERVE)).spec },
+        },
+      }),
+    );
+    await apply(n, pod("client", "exec sleep 3600"));
+    await waitPodReady(n, "db-0");
+    await waitPodReady(n, "client");
+    const ip = await podIP(n, "db-0");
+    const fqdn = `db-0.db.${n}.svc.cluster.local`;
+    let last = "";
+    await waitFor(`${fqdn} to resolve to ${ip}`, 90_000, async () => {
+      const r = await execIn(n, "client", ["nslookup", fqdn]);
+      last = r.stdout + r.stderr;
+      return r.code === 0 && last.includes(ip);
+    }, 2000).catch((e) => {
+      throw new Error(`${String(e)}\nlast nslookup output:\n${last}`);
+    });
+    // The short stable name works through the pod's DNS search path too.
+    expect(await fetchFrom(n, "client", `http://db-0.db:8080/`)).toBe("db-0");
+  });
+
+  it("routes a ClusterIP Service to its pods", { timeout: TIMEOUT }, async () => {
+    const n = await ns("svc");
+    for (const name of ["web-a", "web-b"]) {
+      await apply(n, pod(name, SERVE, {}, { tier: "web" }));
+    }
+    await apply(
+      n,
+      JSON.stringify({
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: "web" },
+        spec: { type: "ClusterIP", selector: { tier: "web" }, ports: [{ port: 80, targetPort: 8080 }] },
+      }),
+    );
+    await apply(n, pod("client", "exec sleep 3600"));
+    for (const p of ["web-a", "web-b", "client"]) await waitPodReady(n, p);
+    const clusterIP = (await kubectl(["get", "svc", "web", "-n", n, "-o", "jsonpath={.spec.clusterIP}"])).trim();
+    expect(clusterIP).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    const seen = new Set<string>();
+    await waitFor("both pods to answer through the Service", 90_000, async () => {
+      const body = await fetchFrom(n, "client", `http://web.${n}.svc.cluster.local/`);
+      if (body) seen.add(body);
+      const byIP = await fetchFrom(n, "client", `http://${clusterIP}/`);
+      if (byIP) seen.add(byIP);
+      return seen.has("web-a") && seen.has("web-b");
+    }, 200);
+    expect([...seen].sort()).toEqual(["web-a", "web-b"]);
+  });
+
+  it("binds a PVC through the default StorageClass and keeps its data across pod deletion", { timeout: TIMEOUT }, async () => {
+    const n = await ns("pvc");
+    const classes = JSON.parse(await kubectl(["get", "storageclass", "-o", "json"])) as {
+      items: { metadata: { name: string; annotations?: Record<string, string> } }[];
+    };
+    const defaults = classes.items.filter(
+      (c) => c.metadata.annotations?.["storageclass.kubernetes.io/is-default-class"] === "true",
+    );
+    expect(defaults.length).toBe(1);
+    await apply(
+      n,
+      JSON.stringify({
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        metadata: { name: "data" },
+        spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "64Mi" } } },
+      }),
+    );
+    const volume = {
+      volumes: [{ name: "data", persistentVolumeClaim: { claimName: "data" } }],
+      container: { volumeMounts: [{ name: "data", mountPath: "/data" }] },
+    };
+    await apply(n, pod("writer", "echo persisted-$(date +%s) > /data/proof && sync && exec sleep 3600", volume));
+    await waitPodReady(n, "writer");
+    const pvc = JSON.parse(await kubectl(["get", "pvc", "data", "-n", n, "-o", "json"]));
+    expect(pvc.status.phase).toBe("Bound");
+    expect(pvc.spec.storageClassName).toBe(defaults[0]!.metadata.name);
+    const written = (await execIn(n, "writer", ["cat", "/data/proof"])).stdout.trim();
+    expect(written).toMatch(/^persisted-\d+$/);
+
+    await kubectl(["delete", "pod", "writer", "-n", n, "--wait=true", "--timeout=90s"]);
+    await apply(n, pod("reader", "exec sleep 3600", volume));
+    await waitPodReady(n, "reader");
+    expect((await execIn(n, "reader", ["cat", "/data/proof"])).stdout.trim()).toBe(written);
+  });
+
+  it("runs a privileged pod", { timeout: TIMEOUT }, async () => {
+    const n = await ns("priv");
+    await apply(n, pod("priv", "exec sleep 3600", { container: { securityContext: { privileged: true } } }));
+    await waitPodReady(n, "priv");
+    const status = (await execIn(n, "priv", ["cat", "/proc/self/status"])).stdout;
+    const capEff = BigInt("0x" + (/CapEff:\s*([0-9a-f]+)/.exec(status)?.[1] ?? "0"));
+    const CAP_SYS_ADMIN = 21n;
+    const CAP_NET_ADMIN = 12n;
+    expect((capEff >> CAP_SYS_ADMIN) & 1n).toBe(1n);
+    expect((capEff >> CAP_NET_ADMIN) & 1n).toBe(1n);
+    // Something only a privileged container may do: mount a filesystem.
+    const m = await execIn(n, "priv", ["sh", "-c", "mkdir -p /mnt/t && mount -t tmpfs none /mnt/t && echo mounted"]);
+    expect(m.stdout.trim(), m.stderr).toBe("mounted");
+  });
+
+  it("enforces a NetworkPolicy that denies a connection, and lets it through once removed", { timeout: TIMEOUT }, async () => {
+    const n = await ns("netpol");
+    await apply(n, pod("server", SERVE));
+    await apply(n, pod("client", "exec sleep 3600"));
+    await waitPodReady(n, "server");
+    await waitPodReady(n, "client");
+    const url = `http://${await podIP(n, "server")}:8080/`;
+
+    await waitFor("the server to answer before any policy", 60_000, async () => (await fetchFrom(n, "client", url)) === "server");
+
+    await apply(
+      n,
+      JSON.stringify({
+        apiVersion: "networking.k8s.io/v1",
+        kind: "NetworkPolicy",
+        metadata: { name: "deny-server-ingress" },
+        spec: { podSelector: { matchLabels: { app: "server" } }, policyTypes: ["Ingress"], ingress: [] },
+      }),
+    );
+    await waitFor("the policy to block the connection", 90_000, async () => (await fetchFrom(n, "client", url)) === null);
+    // Still blocked a moment later (not a transient failure).
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(await fetchFrom(n, "client", url)).toBeNull();
+
+    await kubectl(["delete", "networkpolicy", "deny-server-ingress", "-n", n]);
+    await waitFor("the connection to work again", 90_000, async () => (await fetchFrom(n, "client", url)) === "server");
+  });
+});

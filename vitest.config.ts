@@ -1,0 +1,45 @@
+// Test tiers (README "Tests"): fast needs only the pinned tools; local runs the in-pod
+// scripts against real database servers in Docker; cluster and e2e need a kind cluster.
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "fast",
+          include: ["test/unit/**/*.test.ts", "test/render/**/*.test.ts", "test/scripts/**/*.test.ts"],
+          exclude: ["test/scripts/**/*.servers.test.ts"],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: "local",
+          include: ["test/scripts/**/*.servers.test.ts"],
+          testTimeout: 900_000,
+          hookTimeout: 900_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: "cluster",
+          include: ["test/cluster/**/*.test.ts"],
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          testTimeout: 1_800_000,
+          hookTimeout: 1_800_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
