@@ -4,7 +4,7 @@
 # identity (server_id = offset + ordinal, stable across restarts), and the user's extra lines.
 set -euo pipefail
 # shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 main() {
   require_env POD_NAME SERVER_ID_OFFSET HEADLESS_SERVICE BINLOG_EXPIRE_SECONDS

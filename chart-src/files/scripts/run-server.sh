@@ -3,9 +3,9 @@
 # the server PID 1, so it receives SIGTERM and shuts down cleanly and promptly.
 set -euo pipefail
 # shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=mysql/flavor.sh
-. "$(dirname "$0")/flavor.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/flavor.sh"
 
 main() {
   [[ -s "$MY_CNF" ]] || die "$MY_CNF is missing: the choose-config init container did not run"

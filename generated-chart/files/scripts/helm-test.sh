@@ -5,9 +5,9 @@
 set -euo pipefail
 LOG_TAG=helm-test
 # shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=mysql/flavor.sh
-. "$(dirname "$0")/flavor.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/flavor.sh"
 
 main() {
   require_env REPLICAS PRIMARY_HOST

@@ -7,9 +7,9 @@
 # into place only when complete, so a half-finished attempt is discarded and redone.
 set -euo pipefail
 # shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=mysql/flavor.sh
-. "$(dirname "$0")/flavor.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/flavor.sh"
 
 # clone_with_retries ORDINAL: clone the donor of this ordinal into STAGING_DIR, retrying.
 clone_with_retries() {

@@ -7,9 +7,9 @@
 set -euo pipefail
 LOG_TAG=probe
 # shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=mysql/flavor.sh
-. "$(dirname "$0")/flavor.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/flavor.sh"
 
 # replica_ready: 0 when both replication threads run and the lag is within bounds.
 replica_ready() {

@@ -6,9 +6,9 @@
 # flavor needs it (MariaDB), it serves backups to the next new replica; otherwise it idles.
 set -euo pipefail
 # shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=mysql/flavor.sh
-. "$(dirname "$0")/flavor.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/flavor.sh"
 
 main() {
   # A shell as PID 1 ignores SIGTERM unless it traps it: stop at once on pod deletion.

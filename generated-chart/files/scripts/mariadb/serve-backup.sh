@@ -7,9 +7,9 @@
 set -euo pipefail
 LOG_TAG=serve-backup
 # shellcheck source=../lib.sh
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=flavor.sh
-. "$(dirname "$0")/flavor.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/flavor.sh"
 
 # serve_one: challenge the peer, then stream mariadb-backup to it.
 serve_one() {

@@ -1,0 +1,117 @@
+// Run the chart's in-pod scripts outside Kubernetes: a sandbox laid out like a pod (scripts,
+// config source, Secret files, run and data dirs), and a way to call a script's functions
+// with some of them replaced, so decisions are tested without servers.
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import { projectRoot } from "../../scripts/lib/tools.js";
+
+export const scriptsSrc = join(projectRoot, "chart-src/files/scripts");
+export const confSrc = join(projectRoot, "chart-src/files/conf");
+export type Flavor = "mysql" | "mariadb";
+
+export interface Sandbox {
+  root: string;
+  scripts: string;
+  confSrc: string;
+  secrets: string;
+  run: string;
+  confDir: string;
+  dataRoot: string;
+  env: Record<string, string>;
+}
+
+/** The scripts of FLAVOR laid out as the scripts ConfigMap mounts them (flat, flavor.sh beside lib.sh). */
+export function layoutScripts(dir: string, flavor: Flavor): void {
+  mkdirSync(dir, { recursive: true });
+  for (const f of ["lib.sh", "choose-config.sh", "prepare-data.sh", "run-server.sh", "replication-sidecar.sh", "probe.sh", "helm-test.sh"]) {
+    copyFileSync(join(scriptsSrc, f), join(dir, f));
+  }
+  copyFileSync(join(scriptsSrc, flavor, "flavor.sh"), join(dir, "flavor.sh"));
+  if (flavor === "mariadb") copyFileSync(join(scriptsSrc, "mariadb/serve-backup.sh"), join(dir, "serve-backup.sh"));
+  for (const f of ["choose-config.sh", "prepare-data.sh", "run-server.sh", "replication-sidecar.sh", "probe.sh", "helm-test.sh", "serve-backup.sh"]) {
+    try {
+      chmodSync(join(dir, f), 0o755);
+    } catch {
+      /* serve-backup.sh exists for MariaDB only */
+    }
+  }
+}
+
+/** The my.cnf ConfigMap's files for FLAVOR, with optional extra lines per role. */
+export function layoutConfig(dir: string, flavor: Flavor, extra: { common?: string; primary?: string; replica?: string; initSql?: string } = {}) {
+  mkdirSync(dir, { recursive: true });
+  for (const f of ["common.cnf", "primary.cnf", "replica.cnf"]) copyFileSync(join(confSrc, flavor, f), join(dir, f));
+  writeFileSync(join(dir, "extra-common.cnf"), extra.common ?? "");
+  writeFileSync(join(dir, "extra-primary.cnf"), extra.primary ?? "");
+  writeFileSync(join(dir, "extra-replica.cnf"), extra.replica ?? "");
+  writeFileSync(join(dir, "init.sql"), extra.initSql ?? "");
+}
+
+export const testPasswords = {
+  "mysql-root-password": "r00t'pa\"ss\\word",
+  "mysql-replication-password": "repl-pass",
+  "mysql-clone-password": "clone-pass",
+  "mysql-password": "app-pass",
+};
+
+/** The Secret's files. */
+export function layoutSecrets(dir: string, values: Record<string, string> = testPasswords) {
+  mkdirSync(dir, { recursive: true });
+  for (const [k, v] of Object.entries(values)) writeFileSync(join(dir, k), v);
+}
+
+/** A fresh sandbox for pod POD_NAME of FLAVOR. */
+export function sandbox(flavor: Flavor, podName = "db-1"): Sandbox {
+  const root = mkdtempSync(join(tmpdir(), "pod-"));
+  const s: Sandbox = {
+    root,
+    scripts: join(root, "scripts"),
+    confSrc: join(root, "conf-src"),
+    secrets: join(root, "secrets"),
+    run: join(root, "run"),
+    confDir: join(root, "active"),
+    dataRoot: join(root, "data"),
+    env: {},
+  };
+  layoutScripts(s.scripts, flavor);
+  layoutConfig(s.confSrc, flavor);
+  layoutSecrets(s.secrets);
+  for (const d of [s.run, s.confDir, s.dataRoot]) mkdirSync(d, { recursive: true });
+  s.env = {
+    POD_NAME: podName,
+    FLAVOR: flavor,
+    STATEFULSET_NAME: "db",
+    HEADLESS_SERVICE: "db",
+    PRIMARY_HOST: "db-0.db",
+    DB_PORT: "3306",
+    REPLICATION_USER: "replicator",
+    CLONE_USER: "clone",
+    SERVER_ID_OFFSET: "100",
+    BINLOG_EXPIRE_SECONDS: "604800",
+    DATA_ROOT: s.dataRoot,
+    RUN_DIR: s.run,
+    CONF_DIR: s.confDir,
+    CONF_SRC: s.confSrc,
+    SECRETS_DIR: s.secrets,
+    CLONE_ATTEMPTS: "3",
+    CLONE_RETRY_DELAY_SECONDS: "1",
+  };
+  return s;
+}
+
+/**
+ * Source the sandbox's lib.sh, flavor.sh and SCRIPT (whose main does not run when sourced),
+ * then run BODY in bash with `set -euo pipefail`. BODY may redefine functions first.
+ */
+export async function runBash(s: Sandbox, script: string | null, body: string, env: Record<string, string> = {}) {
+  const sources = [`. "${s.scripts}/lib.sh"`, `. "${s.scripts}/flavor.sh"`];
+  if (script) sources.push(`. "${s.scripts}/${script}"`);
+  return execa("bash", ["-c", `set -euo pipefail\n${sources.join("\n")}\n${body}`], {
+    env: { ...s.env, ...env, PATH: process.env.PATH ?? "" },
+    extendEnv: false,
+    reject: false,
+    timeout: 60_000,
+  });
+}

@@ -1,0 +1,49 @@
+// Render the generated chart with the real `helm template` and look documents up.
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { loadAll } from "js-yaml";
+import { helmTemplate, type TemplateOptions } from "../../scripts/lib/helm.js";
+import { projectRoot } from "../../scripts/lib/tools.js";
+
+export const chartDir = join(projectRoot, "generated-chart");
+
+/** The chart's numbered scenario values files (generated-chart/ci/NN-*-values.yaml). */
+export function scenarioFiles(): string[] {
+  return readdirSync(join(chartDir, "ci"))
+    .filter((f) => f.endsWith("-values.yaml"))
+    .sort()
+    .map((f) => join(chartDir, "ci", f));
+}
+
+// Kubernetes objects are loosely typed here on purpose: tests assert on exact paths.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; [k: string]: any }; [k: string]: any };
+
+/** Render the chart and parse every document. */
+export async function render(o: TemplateOptions = {}): Promise<K8sObject[]> {
+  const text = await helmTemplate(chartDir, o);
+  return (loadAll(text) as (K8sObject | null)[]).filter((d): d is K8sObject => d !== null);
+}
+
+/** The one document of KIND (and NAME, when given); throws naming what was there otherwise. */
+export function findDoc(docs: K8sObject[], kind: string, name?: string): K8sObject {
+  const hits = docs.filter((d) => d.kind === kind && (name === undefined || d.metadata.name === name));
+  if (hits.length !== 1) {
+    const have = docs.map((d) => `${d.kind}/${d.metadata.name}`).join(", ");
+    throw new Error(`expected one ${kind}${name ? `/${name}` : ""}, found ${hits.length} among: ${have}`);
+  }
+  return hits[0];
+}
+
+/** A container (or init container) of a pod spec by name. */
+export function container(podSpec: K8sObject["spec"], name: string) {
+  const all = [...(podSpec.initContainers ?? []), ...(podSpec.containers ?? [])];
+  const c = all.find((x: { name: string }) => x.name === name);
+  if (!c) throw new Error(`no container ${name} among ${all.map((x: { name: string }) => x.name).join(", ")}`);
+  return c;
+}
+
+/** An env var's value of a container, or undefined. */
+export function envOf(c: { env?: { name: string; value?: string }[] }, name: string): string | undefined {
+  return c.env?.find((e) => e.name === name)?.value;
+}
