@@ -1,0 +1,169 @@
+// Pods without Kubernetes: each "pod" is a Docker container on a private network, reachable
+// by the same stable name a StatefulSet pod has (db-N.db), running the chart's scripts in the
+// pod's order: choose-config, prepare-data, then the server and the replication sidecar.
+import { chmodSync, chownSync, mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import { type Flavor, layoutConfig, layoutScripts, layoutSecrets } from "./pod-scripts.js";
+
+export async function docker(args: string[], input?: string) {
+  return execa("docker", args, { input, reject: false, timeout: 300_000 });
+}
+
+export async function dockerAvailable(): Promise<boolean> {
+  return (await docker(["info", "--format", "{{.ServerVersion}}"])).exitCode === 0;
+}
+
+export async function imageExists(image: string): Promise<boolean> {
+  return (await docker(["image", "inspect", image])).exitCode === 0;
+}
+
+export interface PodOptions {
+  env?: Record<string, string>;
+}
+
+export class LocalPods {
+  readonly dir: string;
+  readonly network: string;
+  private readonly started = new Set<string>();
+
+  constructor(
+    readonly flavor: Flavor,
+    readonly image: string,
+    readonly extra: { initSql?: string; replica?: string } = {},
+  ) {
+    this.dir = mkdtempSync(join(tmpdir(), `pods-${flavor}-`));
+    chmodSync(this.dir, 0o755);
+    this.network = `mysql-chart-test-${process.pid}-${Math.floor(Math.random() * 1e6)}`;
+    layoutScripts(join(this.dir, "scripts"), flavor);
+    layoutConfig(join(this.dir, "conf"), flavor, extra);
+    layoutSecrets(join(this.dir, "secrets"));
+    for (const d of ["scripts", "conf", "secrets"]) chmodSync(join(this.dir, d), 0o755);
+  }
+
+  container(ordinal: number) {
+    return `${this.network}-db-${ordinal}`;
+  }
+
+  async createNetwork() {
+    const r = await docker(["network", "create", this.network]);
+    if (r.exitCode !== 0) throw new Error(`docker network create failed: ${r.stderr}`);
+  }
+
+  /** Start pod ORDINAL (its data directory persists across stop/start, like a PVC). */
+  async start(ordinal: number, o: PodOptions = {}) {
+    const data = join(this.dir, `data-${ordinal}`);
+    mkdirSync(data, { recursive: true });
+    chownSync(data, 999, 999);
+    const env: Record<string, string> = {
+      POD_NAME: `db-${ordinal}`,
+      FLAVOR: this.flavor,
+      STATEFULSET_NAME: "db",
+      HEADLESS_SERVICE: "db",
+      PRIMARY_HOST: "db-0.db",
+      DB_PORT: "3306",
+      REPLICATION_USER: "replicator",
+      CLONE_USER: "clone",
+      SERVER_ID_OFFSET: "100",
+      BINLOG_EXPIRE_SECONDS: "604800",
+      APP_USER: "app",
+      APP_DATABASE: "appdb",
+      CLONE_ATTEMPTS: "3",
+      CLONE_RETRY_DELAY_SECONDS: "2",
+      DONOR_WAIT_SECONDS: "120",
+      BACKUP_PORT: "3307",
+      MAX_LAG_SECONDS: "60",
+      CONNECT_RETRY_SECONDS: "2",
+      ...o.env,
+    };
+    const entry =
+      "/opt/mysql-chart/scripts/choose-config.sh && /opt/mysql-chart/scripts/prepare-data.sh && " +
+      "{ /opt/mysql-chart/scripts/run-server.sh & /opt/mysql-chart/scripts/replication-sidecar.sh & wait -n; }";
+    const name = this.container(ordinal);
+    await docker(["rm", "-f", name]);
+    const args = [
+      "run", "-d", "--init", "--name", name, "--network", this.network, "--network-alias", `db-${ordinal}.db`,
+      "--hostname", `db-${ordinal}`, "--user", "999:999",
+      "-v", `${join(this.dir, "scripts")}:/opt/mysql-chart/scripts:ro`,
+      "-v", `${join(this.dir, "conf")}:/etc/mysql-chart/conf:ro`,
+      "-v", `${join(this.dir, "secrets")}:/etc/mysql-chart/secrets:ro`,
+      "-v", `${data}:/var/lib/mysql`,
+      "--tmpfs", "/run/mysqld:uid=999,gid=999,mode=0755",
+      "--tmpfs", "/etc/mysql-chart/active:uid=999,gid=999,mode=0755",
+      "--tmpfs", "/tmp:uid=999,gid=999,mode=1777",
+      "--read-only",
+      ...Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]),
+      "--entrypoint", "bash", this.image, "-c", entry,
+    ];
+    const r = await docker(args);
+    if (r.exitCode !== 0) throw new Error(`docker run ${name} failed: ${r.stderr}`);
+    this.started.add(name);
+  }
+
+  async stop(ordinal: number) {
+    await docker(["stop", "-t", "30", this.container(ordinal)]);
+  }
+
+  async restart(ordinal: number) {
+    await docker(["restart", "-t", "30", this.container(ordinal)]);
+  }
+
+  async logs(ordinal: number): Promise<string> {
+    const r = await docker(["logs", this.container(ordinal)]);
+    return r.stdout + r.stderr;
+  }
+
+  /** Run a bash snippet in pod ORDINAL with the scripts' functions loaded and root's client file ready. */
+  async bash(ordinal: number, body: string, input?: string) {
+    const script = `set -euo pipefail; . /opt/mysql-chart/scripts/lib.sh; . /opt/mysql-chart/scripts/flavor.sh; ensure_root_cnf; ${body}`;
+    return docker(["exec", "-i", this.container(ordinal), "bash", "-c", script], input);
+  }
+
+  /** SQL as root on pod ORDINAL; returns stdout (tab-separated, no headers). Throws on error. */
+  async sql(ordinal: number, statements: string): Promise<string> {
+    const r = await this.bash(ordinal, 'sql "$CLIENT_CNF"', statements);
+    if (r.exitCode !== 0) throw new Error(`SQL on db-${ordinal} failed: ${r.stderr}\n${statements}`);
+    return r.stdout.trim();
+  }
+
+  /** SQL as the application user over TCP to pod ORDINAL; returns the result (never throws). */
+  async appSql(ordinal: number, statements: string) {
+    const body = `write_client_cnf /tmp/app.cnf app "$(read_secret mysql-password)" db-${ordinal}.db 3306; sql /tmp/app.cnf`;
+    return this.bash(ordinal, body, statements);
+  }
+
+  /** Wait until pod ORDINAL's readiness probe passes; throws with its logs after TIMEOUT_MS. */
+  async waitReady(ordinal: number, timeoutMs = 300_000): Promise<number> {
+    const t0 = Date.now();
+    let last = "";
+    while (Date.now() - t0 < timeoutMs) {
+      const state = await docker(["inspect", "-f", "{{.State.Running}}", this.container(ordinal)]);
+      if (state.stdout.trim() === "false") break;
+      const r = await docker(["exec", this.container(ordinal), "/opt/mysql-chart/scripts/probe.sh", "readiness"]);
+      if (r.exitCode === 0) return Date.now() - t0;
+      last = r.stdout + r.stderr;
+      await new Promise((res) => setTimeout(res, 2000));
+    }
+    const logs = (await this.logs(ordinal)).split("\n").slice(-60).join("\n");
+    throw new Error(`db-${ordinal} not ready after ${Date.now() - t0} ms (last probe: ${last.trim()})\n--- last log lines ---\n${logs}`);
+  }
+
+  /** Poll QUERY on pod ORDINAL until it returns EXPECTED; returns the time it took. */
+  async waitFor(ordinal: number, query: string, expected: string, timeoutMs = 60_000): Promise<number> {
+    const t0 = Date.now();
+    let got = "";
+    while (Date.now() - t0 < timeoutMs) {
+      got = await this.sql(ordinal, query).catch((e: Error) => e.message);
+      if (got === expected) return Date.now() - t0;
+      await new Promise((res) => setTimeout(res, 1000));
+    }
+    throw new Error(`db-${ordinal}: ${query} returned ${got}, expected ${expected} within ${timeoutMs} ms`);
+  }
+
+  async destroy() {
+    for (const name of this.started) await docker(["rm", "-f", "-v", name]);
+    await docker(["network", "rm", this.network]);
+    await execa("rm", ["-rf", this.dir], { reject: false });
+  }
+}

@@ -1,0 +1,138 @@
+// The real clone-and-replicate path of the in-pod scripts, between real servers in Docker
+// containers (images built from Debian packages), before any Kubernetes cluster exists.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dockerAvailable, imageExists, LocalPods } from "../helpers/docker-pods.js";
+import type { Flavor } from "../helpers/pod-scripts.js";
+
+const flavors: { name: string; flavor: Flavor; image: string }[] = [
+  { name: "MySQL 9.7", flavor: "mysql", image: process.env.MYSQL_IMAGE ?? "mysql-chart/mysql:9.7-debian" },
+  { name: "MariaDB 11.8", flavor: "mariadb", image: process.env.MARIADB_IMAGE ?? "mysql-chart/mariadb:11.8-debian" },
+  { name: "MariaDB 10.11", flavor: "mariadb", image: process.env.MARIADB_10_IMAGE ?? "mysql-chart/mariadb:10.11-debian" },
+];
+
+for (const f of flavors) {
+  describe(`${f.name}: scripts between real servers`, () => {
+    const pods = new LocalPods(f.flavor, f.image, { initSql: "CREATE TABLE appdb.seed (id INT PRIMARY KEY);\nINSERT INTO appdb.seed VALUES (1);\n" });
+    const timings: Record<string, number> = {};
+
+    beforeAll(async () => {
+      if (!(await dockerAvailable())) throw new Error("Docker is not running: run bash scripts/docker/ensure-docker.sh");
+      if (!(await imageExists(f.image))) throw new Error(`image ${f.image} is missing: run bash scripts/images/db/build.sh`);
+      await pods.createNetwork();
+    });
+
+    afterAll(async () => {
+      console.log(`${f.name} timings (ms): ${JSON.stringify(timings)}`);
+      await pods.destroy();
+    });
+
+    it("initialises the primary once, with its accounts and the init SQL", async () => {
+      await pods.start(0);
+      timings.primaryReady = await pods.waitReady(0);
+      expect(await pods.sql(0, "SELECT id FROM appdb.seed")).toBe("1");
+      expect(await pods.sql(0, "SELECT @@server_id, @@read_only")).toBe("100\t0");
+      expect(await pods.sql(0, "SELECT COUNT(*) FROM mysql.user WHERE user = ''")).toBe("0");
+      await pods.sql(0, "CREATE TABLE appdb.t (id INT PRIMARY KEY, v VARCHAR(64)); INSERT INTO appdb.t VALUES (1,'before clones'),(2,'b');");
+    });
+
+    it("pod 1 clones the primary before its first start, then replicates from it", async () => {
+      await pods.start(1);
+      timings.replica1Ready = await pods.waitReady(1);
+      expect(await pods.logs(1)).toMatch(/clone completed from db-0\.db/);
+      expect(await pods.sql(1, "SELECT COUNT(*) FROM appdb.t")).toBe("2");
+      expect(await pods.sql(1, "SELECT @@server_id, @@read_only")).toBe("101\t1");
+    });
+
+    it("pod 2 clones pod 1, a replica, not the primary", async () => {
+      await pods.sql(0, "INSERT INTO appdb.t VALUES (3,'before pod 2');");
+      await pods.start(2);
+      timings.replica2Ready = await pods.waitReady(2);
+      expect(await pods.logs(2)).toMatch(/clone completed from db-1\.db/);
+      if (f.flavor === "mysql") {
+        expect(await pods.sql(2, "SELECT STATE, SOURCE FROM performance_schema.clone_status")).toBe("Completed\tdb-1.db:3306");
+      } else {
+        expect(await pods.bash(2, "cat $DATADIR/mysql-chart-clone.info").then((r) => r.stdout)).toMatch(/^donor=db-1\.db$/m);
+      }
+      expect(await pods.sql(2, "SELECT COUNT(*) FROM appdb.t")).toBe("3");
+    });
+
+    it("a write on the primary is readable on every replica", async () => {
+      await pods.sql(0, "INSERT INTO appdb.t VALUES (4,'after clones');");
+      timings.replicateTo1 = await pods.waitFor(1, "SELECT v FROM appdb.t WHERE id = 4", "after clones");
+      timings.replicateTo2 = await pods.waitFor(2, "SELECT v FROM appdb.t WHERE id = 4", "after clones");
+    });
+
+    it("replicas refuse writes from applications; the primary accepts them", async () => {
+      const onReplica = await pods.appSql(1, "INSERT INTO appdb.t VALUES (100,'x');");
+      expect(onReplica.exitCode).not.toBe(0);
+      expect(onReplica.stderr).toMatch(/read.only|1290/i);
+      const onPrimary = await pods.appSql(0, "INSERT INTO appdb.t VALUES (101,'app');");
+      expect(onPrimary.exitCode, onPrimary.stderr).toBe(0);
+      if (f.flavor === "mysql") {
+        await expect(pods.sql(2, "INSERT INTO appdb.t VALUES (102,'root');")).rejects.toThrow(/super.read.only/i);
+      }
+    });
+
+    it("uses row-based binlogs and distinct server ids", async () => {
+      for (const i of [0, 1, 2]) {
+        expect(await pods.sql(i, "SELECT @@binlog_format")).toBe("ROW");
+        expect(await pods.sql(i, "SELECT @@server_id")).toBe(String(100 + i));
+      }
+    });
+
+    it("a restarted replica keeps its data, does not clone again, and catches up", async () => {
+      await pods.stop(1);
+      await pods.sql(0, "INSERT INTO appdb.t VALUES (5,'while pod 1 was down');");
+      await pods.restart(1);
+      timings.replica1Restart = await pods.waitReady(1);
+      const logs = await pods.logs(1);
+      expect(logs).toMatch(/exists: keeping it/);
+      expect(logs.match(/clone completed/g)?.length).toBe(1);
+      timings.catchUpAfterRestart = await pods.waitFor(1, "SELECT v FROM appdb.t WHERE id = 5", "while pod 1 was down");
+      expect(await pods.sql(1, "SELECT @@server_id")).toBe("101");
+    });
+
+    if (f.flavor === "mariadb") {
+      it("refuses to stream a backup to a peer that does not know the clone password", async () => {
+        const r = await pods.bash(2, `receive_backup /tmp/stolen db-1.db 3307 wrong-password; echo "rc=$?"`);
+        expect(r.stdout + r.stderr).not.toMatch(/rc=0/);
+        const files = await pods.bash(2, "ls /tmp/stolen 2>/dev/null | wc -l");
+        expect(files.stdout.trim()).toBe("0");
+        expect(await pods.logs(1)).toMatch(/refused .*wrong answer to the challenge/);
+      });
+
+      it("detects a backup stream cut short and never prepares or starts from it", async () => {
+        // A donor that answers the challenge properly, then sends only the first half of a real backup.
+        const fake = `
+          mkdir -p /tmp/fake && cd /tmp/fake
+          { printf '\\n[mariadb-backup]\\nuser=%s\\npassword=%s\\nsocket=%s\\n' "$CLONE_USER" "$(read_secret mysql-clone-password)" "$RUN_DIR/mysqld.sock"; } >/tmp/fake/b.cnf
+          cat "$MY_CNF" /tmp/fake/b.cnf >/tmp/fake/full.cnf
+          mariadb-backup --defaults-file=/tmp/fake/full.cnf --backup --stream=mbstream --target-dir=/tmp/fake 2>/dev/null >/tmp/fake/full.xb
+          head -c $(( $(stat -c %s /tmp/fake/full.xb) / 2 )) /tmp/fake/full.xb >/tmp/fake/half.xb
+          cat >/tmp/fake/serve.sh <<'SH'
+#!/usr/bin/env bash
+. /opt/mysql-chart/scripts/lib.sh; . /opt/mysql-chart/scripts/flavor.sh
+n=00112233445566778899aabbccddeeff; echo "$n"; read -r a; cat /tmp/fake/half.xb
+SH
+          chmod +x /tmp/fake/serve.sh
+          (socat TCP-LISTEN:3399,reuseaddr EXEC:/tmp/fake/serve.sh >/dev/null 2>&1 &)
+          sleep 1
+          BACKUP_PORT=3399 DONOR_WAIT_SECONDS=10 flavor_clone_into /tmp/clone-target 127.0.0.1 && echo CLONED || echo "REFUSED"
+          ls /tmp/clone-target | grep -c ibdata || true
+        `;
+        const r = await pods.bash(2, fake);
+        expect(r.stdout, r.stderr).toMatch(/REFUSED/);
+        expect(r.stderr).toMatch(/backup stream from 127\.0\.0\.1 failed|incomplete/);
+        expect(r.stderr).not.toMatch(/preparing the backup/);
+      });
+    }
+
+    it("every table's checksum on every replica equals the primary's", async () => {
+      await pods.waitFor(2, "SELECT COUNT(*) FROM appdb.t", await pods.sql(0, "SELECT COUNT(*) FROM appdb.t"));
+      const sum = (i: number) => pods.sql(i, "CHECKSUM TABLE appdb.t, appdb.seed");
+      const primary = await sum(0);
+      expect(await sum(1)).toBe(primary);
+      expect(await sum(2)).toBe(primary);
+    });
+  });
+}
