@@ -4,13 +4,14 @@
 #   fast    generator, render, schema, lint, OpenAPI validation, script decisions
 #   local   the in-pod scripts between real database servers in Docker
 #   cluster a kind cluster built with no registry, and its smoke test
+#   e2e     generated-chart/ installed into that cluster per flavor, checked with SQL
 # Options: --only TIER[,TIER...] runs some tiers (set-up steps they need still run).
 set -euo pipefail
 # shellcheck source=lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$PROJECT_ROOT"
 
-TIERS="fast,local,cluster"
+TIERS="fast,local,cluster,e2e"
 RESULTS_DIR="$PROJECT_ROOT/.tmp/test-results"
 
 # parse_args ARGS...: read --only.
@@ -18,7 +19,7 @@ parse_args() {
   while (( $# > 0 )); do
     case $1 in
       --only) TIERS=${2:?--only needs a list of tiers}; shift 2 ;;
-      *) die "unknown argument: $1 (usage: scripts/test.sh [--only fast,local,cluster])" ;;
+      *) die "unknown argument: $1 (usage: scripts/test.sh [--only fast,local,cluster,e2e])" ;;
     esac
   done
 }
@@ -51,9 +52,17 @@ main() {
     bash scripts/images/db/build.sh all
     vitest_tier local || status=1
   fi
-  if wants cluster; then
+  if wants cluster || wants e2e; then
     bash scripts/cluster/up.sh
-    KUBECONFIG="$CACHE_DIR/kind-${CLUSTER_NAME:-mysql-chart}.kubeconfig" vitest_tier cluster || status=1
+    export KUBECONFIG="$CACHE_DIR/kind-${CLUSTER_NAME:-mysql-chart}.kubeconfig"
+  fi
+  if wants cluster; then vitest_tier cluster || status=1; fi
+  if wants e2e; then
+    bash scripts/docker/ensure-docker.sh
+    bash scripts/images/db/build.sh mysql-9.7
+    bash scripts/images/db/build.sh mariadb-11.8
+    bash scripts/cluster/load-image.sh mysql-chart/mysql:9.7-debian mysql-chart/mariadb:11.8-debian
+    vitest_tier e2e || status=1
   fi
   npx tsx scripts/test-summary.ts "$RESULTS_DIR"
   return "$status"

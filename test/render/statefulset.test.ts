@@ -1,6 +1,6 @@
 // The StatefulSet: topology, per-flavor commands, probes, security, scheduling, storage.
 import { describe, expect, it } from "vitest";
-import { container, envOf, findDoc, render } from "../helpers/render.js";
+import { container, envOf, findDoc, type K8sObject, render } from "../helpers/render.js";
 
 const only = ["templates/statefulset.yaml"];
 const sts = async (set: Record<string, string | number | boolean> = {}, valuesFiles: string[] = []) =>
@@ -57,8 +57,8 @@ describe("StatefulSet", () => {
   });
 
   it("runs every container from the chosen flavor's image", async () => {
-    const images = (s: { spec: { template: { spec: { initContainers: { image: string }[]; containers: { image: string }[] } } } }) =>
-      new Set([...s.spec.template.spec.initContainers, ...s.spec.template.spec.containers].map((c) => c.image));
+    const images = (s: K8sObject) =>
+      new Set<string>([...s.spec.template.spec.initContainers, ...s.spec.template.spec.containers].map((c: { image: string }) => c.image));
     expect(images(await sts())).toEqual(new Set(["docker.io/library/mysql:9.7"]));
     expect(images(await sts({ flavor: "mariadb" }))).toEqual(new Set(["docker.io/library/mariadb:11.8"]));
     expect(images(await sts({ "images.mysql.registry": "", "images.mysql.repository": "local/mysql", "images.mysql.tag": "x" }))).toEqual(

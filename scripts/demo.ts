@@ -1,0 +1,80 @@
+// The demo's second half (scripts/demo.sh does the set-up): install the chart as a user would,
+// wait with progress, write on the primary, read it from every replica, and print a live table.
+import { connect, isReady, podSql, waitAllReady, waitFor } from "./lib/kube.js";
+import { type Flavor, upgradeInstall } from "./lib/release.js";
+
+const flavor = (process.env.FLAVOR ?? "mysql") as Flavor;
+const namespace = process.env.DEMO_NAMESPACE ?? "mysql-demo";
+const release = "mysql";
+const replicas = Number(process.env.REPLICAS ?? 3);
+const t0 = Date.now();
+const step = (msg: string) => console.log(`[${String(Math.round((Date.now() - t0) / 1000)).padStart(4)}s] ${msg}`);
+
+async function statusRow(k: ReturnType<typeof connect>, pod: string, container: string, ready: boolean) {
+  const q =
+    flavor === "mysql"
+      ? "SELECT @@server_id, @@super_read_only, @@gtid_executed"
+      : "SELECT @@server_id, @@read_only, @@gtid_current_pos";
+  const [serverId, readOnly, gtid] = (await podSql(k, namespace, pod, container, q)).out.split("\t");
+  let running = "-";
+  let behind = "-";
+  const status = await podSql(k, namespace, pod, container, flavor === "mysql" ? "SHOW REPLICA STATUS\\G" : "SHOW SLAVE STATUS\\G", { allowFailure: true });
+  const field = (name: string) => new RegExp(`^\\s*${name}: (.*)$`, "m").exec(status.out)?.[1] ?? "";
+  if (status.out) {
+    const io = field(flavor === "mysql" ? "Replica_IO_Running" : "Slave_IO_Running");
+    const sql = field(flavor === "mysql" ? "Replica_SQL_Running" : "Slave_SQL_Running");
+    running = `io=${io} sql=${sql}`;
+    behind = field(flavor === "mysql" ? "Seconds_Behind_Source" : "Seconds_Behind_Master");
+  }
+  return { pod, role: pod.endsWith("-0") ? "primary" : "replica", serverId, readOnly: readOnly === "1" ? "yes" : "no", ready: ready ? "yes" : "no", running, behind, gtid: gtid.replace(/\\n/g, "") };
+}
+
+async function main() {
+  const k = connect();
+  step(`helm upgrade --install ${release} ./generated-chart (flavor=${flavor}, replicas=${replicas}) in namespace ${namespace}`);
+  await upgradeInstall({ release, namespace, flavor, set: { replicas }, kubeconfig: k.kubeconfig });
+  step("waiting for every pod to be Ready (pod 0 initialises, each replica clones the pod before it)");
+  const { ms } = await waitAllReady(k, namespace, release, replicas);
+  step(`all ${replicas} pods Ready after ${Math.round(ms / 1000)}s`);
+  const container = flavor;
+  const token = `hello from the demo at ${new Date().toISOString()}`;
+  step(`writing a row on the primary ${release}-0.${release}`);
+  await podSql(
+    k,
+    namespace,
+    `${release}-0`,
+    container,
+    `CREATE DATABASE IF NOT EXISTS demo; CREATE TABLE IF NOT EXISTS demo.greetings (id INT AUTO_INCREMENT PRIMARY KEY, msg VARCHAR(128)); INSERT INTO demo.greetings (msg) VALUES ('${token}');`,
+  );
+  for (let i = 1; i < replicas; i++) {
+    const { ms: took } = await waitFor(`the row on ${release}-${i}`, async () => {
+      const r = await podSql(k, namespace, `${release}-${i}`, container, `SELECT COUNT(*) FROM demo.greetings WHERE msg = '${token}'`, { allowFailure: true });
+      return r.out === "1" ? true : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 500 });
+    step(`read it back on replica ${release}-${i} (${took} ms)`);
+  }
+  const refused = await podSql(k, namespace, `${release}-1`, container, "INSERT INTO demo.greetings (msg) VALUES ('on a replica')", { allowFailure: true });
+  step(`a write on replica ${release}-1 ${refused.exitCode === 0 ? "was ACCEPTED (unexpected for root on MariaDB replicas)" : `is refused: ${refused.err.split("\n").pop()}`}`);
+
+  const pods = (await k.core.listNamespacedPod({ namespace })).items.filter((p) => /^mysql-\d+$/.test(p.metadata?.name ?? ""));
+  pods.sort((a, b) => a.metadata!.name!.localeCompare(b.metadata!.name!, undefined, { numeric: true }));
+  const rows = [];
+  for (const p of pods) rows.push(await statusRow(k, p.metadata!.name!, container, isReady(p)));
+  console.log("");
+  console.table(rows.map((r) => ({ pod: r.pod, role: r.role, server_id: r.serverId, read_only: r.readOnly, Ready: r.ready, replication: r.running, seconds_behind: r.behind, gtid: r.gtid })));
+  console.log(`
+Connect:
+  export KUBECONFIG=${k.kubeconfig}
+  kubectl -n ${namespace} exec -it ${release}-0 -c ${container} -- ${flavor === "mysql" ? "mysql" : "mariadb"} -uroot -p   # primary: writes
+  # reads: ${release}-read.${namespace}.svc:3306; password:
+  kubectl -n ${namespace} get secret ${release} -o jsonpath='{.data.mysql-root-password}' | base64 -d; echo
+Tear down:
+  helm --kubeconfig ${k.kubeconfig} -n ${namespace} uninstall ${release}; kubectl --kubeconfig ${k.kubeconfig} delete namespace ${namespace}
+  npm run cluster:down
+Done in ${Math.round((Date.now() - t0) / 1000)}s.`);
+}
+
+main().catch((e) => {
+  console.error(`\nDEMO FAILED: ${(e as Error).message}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,52 @@
+// Installing the generated chart as a user would (helm upgrade --install ./generated-chart),
+// with the image of each flavor given by environment so the same code runs against kind with
+// locally built images or against a user's cluster with registry images.
+import { join } from "node:path";
+import { helm } from "./helm.js";
+import { projectRoot } from "./tools.js";
+
+export type Flavor = "mysql" | "mariadb";
+
+export const chartDir = join(projectRoot, "generated-chart");
+
+/** The locally built images (scripts/images/db), used unless MYSQL_IMAGE / MARIADB_IMAGE say otherwise. */
+export const localImages: Record<Flavor, string> = {
+  mysql: "mysql-chart/mysql:9.7-debian",
+  mariadb: "mysql-chart/mariadb:11.8-debian",
+};
+
+/** The image reference to use for FLAVOR. */
+export function imageFor(flavor: Flavor): string {
+  return (flavor === "mysql" ? process.env.MYSQL_IMAGE : process.env.MARIADB_IMAGE) ?? localImages[flavor];
+}
+
+/** --set values that point FLAVOR's image at REF (registry left empty: REF is used as written). */
+export function imageValues(flavor: Flavor, ref = imageFor(flavor)): Record<string, string> {
+  const at = ref.lastIndexOf(":");
+  const slash = ref.lastIndexOf("/");
+  const [repository, tag] = at > slash ? [ref.slice(0, at), ref.slice(at + 1)] : [ref, "latest"];
+  return {
+    [`images.${flavor}.registry`]: "",
+    [`images.${flavor}.repository`]: repository,
+    [`images.${flavor}.tag`]: tag,
+    [`images.${flavor}.pullPolicy`]: process.env.IMAGE_PULL_POLICY ?? "IfNotPresent",
+  };
+}
+
+export interface ReleaseOptions {
+  release: string;
+  namespace: string;
+  flavor: Flavor;
+  set?: Record<string, string | number | boolean>;
+  reuseValues?: boolean;
+  kubeconfig: string;
+}
+
+/** helm upgrade --install of generated-chart/ (no --wait: callers wait for what they promise). */
+export async function upgradeInstall(o: ReleaseOptions) {
+  const set = { flavor: o.flavor, ...imageValues(o.flavor), ...o.set };
+  const args = ["upgrade", "--install", o.release, chartDir, "--namespace", o.namespace, "--create-namespace", "--kubeconfig", o.kubeconfig];
+  if (o.reuseValues) args.push("--reuse-values");
+  for (const [k, v] of Object.entries(set)) args.push("--set", `${k}=${v}`);
+  return helm(args, { timeoutMs: 300_000 });
+}

@@ -1,0 +1,166 @@
+// One installed release per flavor, shared by the feature files in order (ordered steps tell
+// a story), in a namespace of its own. Poll timeouts live here, in one place.
+import { execa, type ResultPromise } from "execa";
+import { helm } from "../../scripts/lib/helm.js";
+import { connect, diagnose, kubectl, type Kube, podSql, waitAllReady, waitFor } from "../../scripts/lib/kube.js";
+import { type Flavor, imageFor, upgradeInstall } from "../../scripts/lib/release.js";
+import { toolPath } from "../../scripts/lib/tools.js";
+import { recordPhase } from "../helpers/report.js";
+
+export const TIMEOUTS = {
+  allReady: 900_000,
+  replicate: 60_000,
+  readiness: 60_000,
+  poll: 1000,
+};
+
+export class E2e {
+  readonly k: Kube;
+  readonly release = "mysql";
+  readonly sts = "mysql";
+  readonly container: string;
+  readonly suite: string;
+  replicas = 3;
+
+  constructor(
+    readonly flavor: Flavor,
+    readonly namespace: string,
+  ) {
+    this.k = connect();
+    this.container = flavor;
+    this.suite = `${flavor} (${imageFor(flavor)})`;
+  }
+
+  pod(ordinal: number) {
+    return `${this.sts}-${ordinal}`;
+  }
+
+  host(ordinal: number) {
+    return `${this.sts}-${ordinal}.${this.sts}`;
+  }
+
+  record(phase: string, ms: number, details: Record<string, string | number> = {}) {
+    recordPhase(this.suite, phase, ms, details);
+  }
+
+  /** Install or upgrade the release with the test's standard values plus SET. */
+  async upgrade(set: Record<string, string | number | boolean> = {}) {
+    return upgradeInstall({
+      release: this.release,
+      namespace: this.namespace,
+      flavor: this.flavor,
+      kubeconfig: this.k.kubeconfig,
+      set: { replicas: this.replicas, "auth.username": "app", "auth.database": "appdb", "replication.maxLagSeconds": 30, ...set },
+    });
+  }
+
+  async waitAllReady(n = this.replicas) {
+    return waitAllReady(this.k, this.namespace, this.sts, n, TIMEOUTS.allReady);
+  }
+
+  /** SQL as root on pod ORDINAL (through its own socket). */
+  async sql(ordinal: number, q: string) {
+    return (await podSql(this.k, this.namespace, this.pod(ordinal), this.container, q)).out;
+  }
+
+  async trySql(ordinal: number, q: string) {
+    return podSql(this.k, this.namespace, this.pod(ordinal), this.container, q, { allowFailure: true });
+  }
+
+  /** Poll Q on pod ORDINAL until it returns EXPECTED. */
+  async waitSql(ordinal: number, q: string, expected: string, timeoutMs = TIMEOUTS.replicate) {
+    return waitFor(`${q} = ${expected} on ${this.pod(ordinal)}`, async () => ((await this.trySql(ordinal, q)).out === expected ? true : undefined), {
+      timeoutMs,
+      intervalMs: TIMEOUTS.poll,
+    });
+  }
+
+  /** A pod outside the release (not matching its selector) with the client, the Secret and the scripts. */
+  async startClient(name = "client", labels: Record<string, string> = {}) {
+    const manifest = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name, namespace: this.namespace, labels: { app: "e2e-client", ...labels } },
+      spec: {
+        terminationGracePeriodSeconds: 1,
+        securityContext: { runAsUser: 999, runAsGroup: 999, fsGroup: 999, runAsNonRoot: true },
+        containers: [
+          {
+            name: "client",
+            image: imageFor(this.flavor),
+            imagePullPolicy: process.env.IMAGE_PULL_POLICY ?? "IfNotPresent",
+            command: ["bash", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"],
+            env: [
+              { name: "STATEFULSET_NAME", value: this.sts },
+              { name: "HEADLESS_SERVICE", value: this.sts },
+            ],
+            volumeMounts: [
+              { name: "scripts", mountPath: "/opt/mysql-chart/scripts" },
+              { name: "secrets", mountPath: "/etc/mysql-chart/secrets" },
+              { name: "run", mountPath: "/run/mysqld" },
+            ],
+          },
+        ],
+        volumes: [
+          { name: "scripts", configMap: { name: `${this.sts}-scripts`, defaultMode: 0o555 } },
+          { name: "secrets", secret: { secretName: this.sts, defaultMode: 0o440 } },
+          { name: "run", emptyDir: {} },
+        ],
+      },
+    };
+    await kubectl(this.k, ["apply", "-f", "-"], { input: JSON.stringify(manifest) });
+    await kubectl(this.k, ["wait", "-n", this.namespace, `pod/${name}`, "--for=condition=Ready", "--timeout=120s"]);
+  }
+
+  /** Run SQL from the client pod over TCP to HOST as USER (root or app); never throws. */
+  async clientSql(host: string, q: string, opts: { user?: "root" | "app" | "clone"; client?: string; password?: string; timeoutMs?: number } = {}) {
+    const user = opts.user ?? "root";
+    const key = { root: "mysql-root-password", app: "mysql-password", clone: "mysql-clone-password" }[user];
+    const pw = opts.password !== undefined ? `'${opts.password}'` : `"$(read_secret ${key})"`;
+    const body = `set -euo pipefail; . /opt/mysql-chart/scripts/lib.sh; . /opt/mysql-chart/scripts/flavor.sh; f=$(mktemp -p /run/mysqld); write_client_cnf "$f" ${user} ${pw} ${host} 3306; sql "$f" --connect-timeout=5`;
+    const r = await kubectl(this.k, ["exec", "-i", "-n", this.namespace, opts.client ?? "client", "--", "bash", "-c", body], {
+      input: q,
+      allowFailure: true,
+      timeoutMs: opts.timeoutMs ?? 60_000,
+    });
+    return { out: r.stdout.trim(), err: r.stderr.trim(), exitCode: r.exitCode ?? -1 };
+  }
+
+  /**
+   * A client that inserts rows 1..COUNT into appdb.writes on the primary, one every INTERVAL ms,
+   * retrying each until acknowledged or the deadline; prints "ack N" per acknowledged row.
+   */
+  startWriter(count: number, intervalMs = 200): { proc: ResultPromise; acked: () => number[] } {
+    const body = `. /opt/mysql-chart/scripts/lib.sh; . /opt/mysql-chart/scripts/flavor.sh
+      write_client_cnf /run/mysqld/w.cnf root "$(read_secret mysql-root-password)" ${this.host(0)} 3306
+      for i in $(seq 1 ${count}); do
+        for try in $(seq 1 300); do
+          if sql /run/mysqld/w.cnf --connect-timeout=2 <<<"INSERT INTO appdb.writes (id) VALUES ($i)" 2>/dev/null; then echo "ack $i"; break; fi
+          if sql /run/mysqld/w.cnf --connect-timeout=2 <<<"SELECT COUNT(*) FROM appdb.writes WHERE id = $i" 2>/dev/null | grep -qx 1; then echo "ack $i"; break; fi
+          sleep 0.5
+        done
+        sleep ${intervalMs / 1000}
+      done`;
+    const proc = execa(toolPath("kubectl"), ["--kubeconfig", this.k.kubeconfig, "exec", "-n", this.namespace, "client", "--", "bash", "-c", body], { reject: false });
+    let out = "";
+    proc.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+    return { proc, acked: () => [...out.matchAll(/^ack (\d+)$/gm)].map((m) => Number(m[1])) };
+  }
+
+  /** Print what a person needs to see for every pod of the release. */
+  async diagnoseAll() {
+    for (let i = 0; i < this.replicas; i++) console.log(await diagnose(this.k, this.namespace, this.pod(i)));
+  }
+
+  async helmTest() {
+    return helm(["test", this.release, "--namespace", this.namespace, "--kubeconfig", this.k.kubeconfig, "--logs", "--timeout", "5m"], { allowFailure: true, timeoutMs: 360_000 });
+  }
+
+  async deleteNamespace() {
+    if (process.env.KEEP_E2E === "1") {
+      console.log(`KEEP_E2E=1: leaving namespace ${this.namespace} in place`);
+      return;
+    }
+    await kubectl(this.k, ["delete", "namespace", this.namespace, "--wait=false"], { allowFailure: true });
+  }
+}

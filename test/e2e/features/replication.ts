@@ -1,0 +1,56 @@
+// Install, roles, writes and reads: the basic promise of a primary/replica cluster.
+import { expect, it } from "vitest";
+import type { E2e } from "../context.js";
+
+export function replication(ctx: () => E2e) {
+  it("pod 0 is a writable primary; every other pod is a read-only replica with both threads running", async () => {
+    const e = ctx();
+    const primary = e.flavor === "mysql" ? "SELECT @@read_only, @@super_read_only" : "SELECT @@read_only, 0";
+    expect(await e.sql(0, primary)).toBe("0\t0");
+    for (let i = 1; i < e.replicas; i++) {
+      expect(await e.sql(i, primary)).toBe(e.flavor === "mysql" ? "1\t1" : "1\t0");
+      const status = await e.sql(i, e.flavor === "mysql" ? "SHOW REPLICA STATUS\\G" : "SHOW SLAVE STATUS\\G");
+      expect(status).toMatch(/(Replica|Slave)_IO_Running: Yes/);
+      expect(status).toMatch(/(Replica|Slave)_SQL_Running: Yes/);
+      expect(status).toMatch(/Last_Errno: 0/);
+      expect(status).toMatch(new RegExp(`(Source|Master)_Host: ${e.host(0)}`));
+    }
+  });
+
+  it("a row written on the primary through its stable DNS name is readable on every replica", async () => {
+    const e = ctx();
+    const w = await e.clientSql(e.host(0), "CREATE TABLE IF NOT EXISTS appdb.notes (id INT PRIMARY KEY, v VARCHAR(64)); INSERT INTO appdb.notes VALUES (1, 'written on the primary');", { user: "app" });
+    expect(w.exitCode, w.err).toBe(0);
+    for (let i = 1; i < e.replicas; i++) {
+      const { ms } = await e.waitSql(i, "SELECT v FROM appdb.notes WHERE id = 1", "written on the primary");
+      e.record(`row visible on replica ${i}`, ms);
+    }
+  });
+
+  it("a write sent to any replica is refused", async () => {
+    const e = ctx();
+    for (let i = 1; i < e.replicas; i++) {
+      const r = await e.clientSql(e.host(i), "INSERT INTO appdb.notes VALUES (100, 'on a replica');", { user: "app" });
+      expect(r.exitCode, `write accepted by ${e.pod(i)}`).not.toBe(0);
+      expect(r.err).toMatch(/read.only|1290/i);
+    }
+    expect(await e.sql(0, "SELECT COUNT(*) FROM appdb.notes WHERE id = 100")).toBe("0");
+  });
+
+  it("reads through the read Service reach more than one pod", async () => {
+    const e = ctx();
+    const ids = new Set<string>();
+    for (let n = 0; n < 30 && ids.size < 2; n++) {
+      const r = await e.clientSql(`${e.sts}-read`, "SELECT @@server_id");
+      expect(r.exitCode, r.err).toBe(0);
+      ids.add(r.out);
+    }
+    expect(ids.size).toBeGreaterThan(1);
+  });
+
+  it("helm test passes", async () => {
+    const r = await ctx().helmTest();
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/every pod has the row written on the primary/);
+  });
+}

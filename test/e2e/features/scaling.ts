@@ -1,0 +1,62 @@
+// Scaling out clones from the previous replica (even after the primary purged its binlogs);
+// scaling in and out again reuses the volumes without cloning.
+import { expect, it } from "vitest";
+import { kubectl } from "../../../scripts/lib/kube.js";
+import type { E2e } from "../context.js";
+
+/** Where pod ORDINAL's data came from, by the clone's own record, and when the clone ended. */
+async function cloneRecord(e: E2e, ordinal: number): Promise<{ donor: string; ended: string; bytes: string }> {
+  if (e.flavor === "mysql") {
+    const [state, source, ended] = (await e.sql(ordinal, "SELECT STATE, SOURCE, END_TIME FROM performance_schema.clone_status")).split("\t");
+    expect(state).toBe("Completed");
+    const bytes = await e.sql(ordinal, "SELECT COALESCE(SUM(DATA), 0) FROM performance_schema.clone_progress");
+    return { donor: source.replace(/:\d+$/, ""), ended, bytes };
+  }
+  const r = await kubectl(e.k, ["exec", "-n", e.namespace, e.pod(ordinal), "-c", e.container, "--", "cat", "/var/lib/mysql/data/mysql-chart-clone.info"]);
+  const field = (k: string) => new RegExp(`^${k}=(.*)$`, "m").exec(r.stdout)?.[1] ?? "";
+  return { donor: field("donor"), ended: field("completed"), bytes: field("bytes") };
+}
+
+export function scaling(ctx: () => E2e) {
+  const before: Record<number, { ended: string }> = {};
+
+  it("after PURGE BINARY LOGS on the primary, scaling out 3 -> 5 clones each new replica from the replica before it", async () => {
+    const e = ctx();
+    await e.sql(0, "CREATE TABLE IF NOT EXISTS appdb.scale (id INT PRIMARY KEY); INSERT INTO appdb.scale VALUES (1),(2),(3);");
+    await e.sql(0, "FLUSH BINARY LOGS; FLUSH BINARY LOGS;");
+    const newest = (await e.sql(0, "SHOW BINARY LOGS")).split("\n").pop()!.split("\t")[0];
+    await e.sql(0, `PURGE BINARY LOGS TO '${newest}'`);
+    expect((await e.sql(0, "SHOW BINARY LOGS")).split("\n")).toHaveLength(1);
+
+    await kubectl(e.k, ["scale", "-n", e.namespace, `statefulset/${e.sts}`, "--replicas=5"]);
+    e.replicas = 5;
+    const { ms } = await e.waitAllReady(5);
+    e.record("scale out 3 -> 5 (two clones, until all Ready)", ms);
+    for (const i of [3, 4]) {
+      const rec = await cloneRecord(e, i);
+      expect(rec.donor, `donor of ${e.pod(i)}`).toBe(e.host(i - 1));
+      before[i] = rec;
+      e.record(`clone of ${e.pod(i)} from ${rec.donor}`, 0, { bytes: rec.bytes, ended: rec.ended });
+      await e.waitSql(i, "SELECT COUNT(*) FROM appdb.scale", "3");
+      expect(await e.sql(i, "SELECT v FROM appdb.notes WHERE id = 1")).toBe("written on the primary");
+    }
+  });
+
+  it("scaling in 5 -> 3 and out again reuses the volumes: replication resumes without a new clone", async () => {
+    const e = ctx();
+    await kubectl(e.k, ["scale", "-n", e.namespace, `statefulset/${e.sts}`, "--replicas=3"]);
+    e.replicas = 3;
+    await e.waitAllReady(3);
+    await e.sql(0, "INSERT INTO appdb.scale VALUES (4);");
+    await kubectl(e.k, ["scale", "-n", e.namespace, `statefulset/${e.sts}`, "--replicas=5"]);
+    e.replicas = 5;
+    const { ms } = await e.waitAllReady(5);
+    e.record("scale in 5 -> 3 and out to 5 (no clone)", ms);
+    for (const i of [3, 4]) {
+      const logs = await kubectl(e.k, ["logs", "-n", e.namespace, e.pod(i), "-c", "prepare-data"]);
+      expect(logs.stdout).toMatch(/exists: keeping it/);
+      expect((await cloneRecord(e, i)).ended).toBe(before[i].ended);
+      await e.waitSql(i, "SELECT COUNT(*) FROM appdb.scale", "4");
+    }
+  });
+}

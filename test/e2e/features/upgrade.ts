@@ -1,0 +1,49 @@
+// helm upgrade: a changed my.cnf setting rolls the pods and applies; data and passwords stay.
+import { expect, it } from "vitest";
+import { kubectl } from "../../../scripts/lib/kube.js";
+import type { E2e } from "../context.js";
+
+async function secretData(e: E2e): Promise<string> {
+  return (await kubectl(e.k, ["get", "secret", "-n", e.namespace, e.sts, "-o", "jsonpath={.data}"])).stdout;
+}
+
+async function podUids(e: E2e): Promise<string[]> {
+  const out = (await kubectl(e.k, ["get", "pods", "-n", e.namespace, "-l", "app.kubernetes.io/instance=mysql", "-o", "jsonpath={range .items[*]}{.metadata.name}={.metadata.uid} {end}"])).stdout;
+  return out.trim().split(" ").filter((x) => /^mysql-\d+=/.test(x)).sort();
+}
+
+export function upgrade(ctx: () => E2e) {
+  it("helm upgrade with an extra my.cnf setting rolls every pod, applies it, and keeps data and passwords", async () => {
+    const e = ctx();
+    const secret = await secretData(e);
+    const uids = await podUids(e);
+    const rows = await e.sql(0, "SELECT COUNT(*) FROM appdb.writes");
+    const t0 = Date.now();
+    await e.upgrade({ "config.common": "max_connections=345" });
+    await kubectl(e.k, ["rollout", "status", "-n", e.namespace, `statefulset/${e.sts}`, "--timeout=15m"], { timeoutMs: 960_000 });
+    await e.waitAllReady();
+    e.record("helm upgrade rolling all pods", Date.now() - t0);
+    const after = await podUids(e);
+    expect(after.filter((u) => uids.includes(u))).toEqual([]);
+    for (let i = 0; i < e.replicas; i++) {
+      expect(await e.sql(i, "SELECT @@max_connections")).toBe("345");
+      await e.waitSql(i, "SELECT COUNT(*) FROM appdb.writes", rows);
+    }
+    expect(await secretData(e)).toBe(secret);
+    const login = await e.clientSql(e.host(0), "SELECT 1", { user: "app" });
+    expect(login.exitCode, login.err).toBe(0);
+  });
+
+  it("three helm upgrades without password values leave the Secret and every login unchanged", async () => {
+    const e = ctx();
+    const secret = await secretData(e);
+    for (let n = 0; n < 3; n++) await e.upgrade({ "config.common": "max_connections=345" });
+    expect(await secretData(e)).toBe(secret);
+    for (let i = 0; i < e.replicas; i++) {
+      for (const user of ["root", "app"] as const) {
+        const r = await e.clientSql(e.host(i), "SELECT CURRENT_USER()", { user });
+        expect(r.exitCode, `${user}@${e.pod(i)}: ${r.err}`).toBe(0);
+      }
+    }
+  });
+}

@@ -1,0 +1,53 @@
+// The end-to-end suite for one flavor: install once into a fresh namespace, then the features in
+// order, each a user-visible promise. Runs against the cluster of KUBECONFIG with the images of
+// MYSQL_IMAGE / MARIADB_IMAGE (default: the locally built ones, loaded into kind).
+import { afterAll, afterEach, beforeAll, describe } from "vitest";
+import type { Flavor } from "../../scripts/lib/release.js";
+import { printReport } from "../helpers/report.js";
+import { E2e } from "./context.js";
+import { consistency } from "./features/consistency.js";
+import { networkPolicy } from "./features/network-policy.js";
+import { pains } from "./features/pains.js";
+import { recovery } from "./features/recovery.js";
+import { replication } from "./features/replication.js";
+import { scaling } from "./features/scaling.js";
+import { upgrade } from "./features/upgrade.js";
+
+export function defineSuite(flavor: Flavor) {
+  describe.sequential(`${flavor}: a replicated cluster from generated-chart/`, () => {
+    let e: E2e;
+    const ctx = () => e;
+
+    beforeAll(async () => {
+      e = new E2e(flavor, `e2e-${flavor}-${Date.now().toString(36)}`);
+      const t0 = Date.now();
+      await e.upgrade();
+      const { ms } = await e.waitAllReady().catch(async (err) => {
+        await e.diagnoseAll();
+        throw err;
+      });
+      e.record("install to all Ready (3 pods)", Date.now() - t0, { waitedMs: ms });
+      await e.startClient();
+    });
+
+    afterEach(async ({ task }) => {
+      if (task.result?.state === "fail") {
+        console.log(`FAILED PROMISE: ${task.name}`);
+        await e.diagnoseAll();
+      }
+    });
+
+    afterAll(async () => {
+      printReport(e.suite);
+      await e.deleteNamespace();
+    });
+
+    describe.sequential("install, roles, writes and reads", () => replication(ctx));
+    describe.sequential("scaling", () => scaling(ctx));
+    describe.sequential("recovery from pod deletion", () => recovery(ctx));
+    describe.sequential("what users of other charts complain about", () => pains(ctx));
+    describe.sequential("helm upgrade", () => upgrade(ctx));
+    describe.sequential("network policy", () => networkPolicy(ctx, flavor));
+    describe.sequential("consistency", () => consistency(ctx));
+  });
+}
