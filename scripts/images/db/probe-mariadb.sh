@@ -87,7 +87,7 @@ backup_stream() {
   local f
   for f in "$RESTORE"/xtrabackup_* "$RESTORE"/mariadb_backup_* "$RESTORE"/backup-my.cnf; do
     [[ -f $f ]] || continue
-    fact "backup.file.$(basename "$f")" "$(grep -v '^#' "$f" | sed '/^$/d' | tr '\n' '|' | cut -c1-400)"
+    fact "backup.file.$(basename "$f")" "$(grep -v '^#' "$f" | sed '/^$/d' | tr '\n' '|' | cut -c1-1000)"
   done
 }
 

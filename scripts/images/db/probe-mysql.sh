@@ -47,6 +47,8 @@ binaries() {
   fact os "$(. /etc/os-release && echo "$PRETTY_NAME")"
   fact mysqld.version "$(mysqld --version)"
   fact mysql.version "$(mysql --version)"
+  fact defaults.mysqld "$(my_print_defaults mysqld | tr '\n' ' ')" || fail "my_print_defaults cannot read /etc/mysql/my.cnf"
+  fact config.my.cnf "$(grep -v '^#' /etc/mysql/my.cnf | tr '\n' ' ')"
   for b in bash sed grep gawk find ps socat gzip openssl hostname; do
     command -v "$b" >/dev/null || fail "$b missing from the image"
   done

@@ -9,7 +9,7 @@
 # start the server, query it, and exercise the replication/backup tooling the
 # chart relies on (MySQL: GTIDs, clone plugin; MariaDB: mariadb-backup mbstream
 # served by socat, mbstream -x, prepare, start on the copy).
-# The probe's facts are written to $CACHE_DIR/images/verify-<image>.txt.
+# The probe's facts are written to $CACHE_DIR/images/db/verify-<image>.txt.
 # Exits non-zero when anything fails.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
@@ -53,8 +53,8 @@ main() {
     *) die "don't know which probe fits $tag (expected mysql-chart/mysql:* or mysql-chart/mariadb:*)" ;;
   esac
   slug=$(printf '%s' "$tag" | tr '/:' '__')
-  out="$CACHE_DIR/images/verify-$slug.txt"
-  mkdir -p "$CACHE_DIR/images"
+  out="$CACHE_DIR/images/db/verify-$slug.txt"
+  mkdir -p "$CACHE_DIR/images/db"
   trap cleanup EXIT
 
   log "$tag: checking image config"
