@@ -1,6 +1,6 @@
 // The demo's second half (scripts/demo.sh does the set-up): install the chart as a user would,
 // wait with progress, write on the primary, read it from every replica, and print a live table.
-import { connect, isReady, podSql, waitAllReady, waitFor } from "./lib/kube.js";
+import { connect, isReady, podSql, replicaStatus, waitAllReady, waitFor } from "./lib/kube.js";
 import { type Flavor, upgradeInstall } from "./lib/release.js";
 
 const flavor = (process.env.FLAVOR ?? "mysql") as Flavor;
@@ -18,13 +18,10 @@ async function statusRow(k: ReturnType<typeof connect>, pod: string, container: 
   const [serverId, readOnly, gtid] = (await podSql(k, namespace, pod, container, q)).out.split("\t");
   let running = "-";
   let behind = "-";
-  const status = await podSql(k, namespace, pod, container, flavor === "mysql" ? "SHOW REPLICA STATUS\\G" : "SHOW SLAVE STATUS\\G", { allowFailure: true });
-  const field = (name: string) => new RegExp(`^\\s*${name}: (.*)$`, "m").exec(status.out)?.[1] ?? "";
-  if (status.out) {
-    const io = field(flavor === "mysql" ? "Replica_IO_Running" : "Slave_IO_Running");
-    const sql = field(flavor === "mysql" ? "Replica_SQL_Running" : "Slave_SQL_Running");
-    running = `io=${io} sql=${sql}`;
-    behind = field(flavor === "mysql" ? "Seconds_Behind_Source" : "Seconds_Behind_Master");
+  const status = await replicaStatus(k, namespace, pod, container);
+  if (status.source) {
+    running = `io=${status.io} sql=${status.sql}`;
+    behind = status.lag;
   }
   return { pod, role: pod.endsWith("-0") ? "primary" : "replica", serverId, readOnly: readOnly === "1" ? "yes" : "no", ready: ready ? "yes" : "no", running, behind, gtid: gtid.replace(/\\n/g, "") };
 }
@@ -54,7 +51,7 @@ async function main() {
     step(`read it back on replica ${release}-${i} (${took} ms)`);
   }
   const refused = await podSql(k, namespace, `${release}-1`, container, "INSERT INTO demo.greetings (msg) VALUES ('on a replica')", { allowFailure: true });
-  step(`a write on replica ${release}-1 ${refused.exitCode === 0 ? "was ACCEPTED (unexpected for root on MariaDB replicas)" : `is refused: ${refused.err.split("\n").pop()}`}`);
+  step(`a write on replica ${release}-1 ${refused.exitCode === 0 ? "was ACCEPTED (unexpected for root on MariaDB replicas)" : `is refused: ${refused.err}`}`);
 
   const pods = (await k.core.listNamespacedPod({ namespace })).items.filter((p) => /^mysql-\d+$/.test(p.metadata?.name ?? ""));
   pods.sort((a, b) => a.metadata!.name!.localeCompare(b.metadata!.name!, undefined, { numeric: true }));

@@ -89,12 +89,36 @@ export async function waitAllReady(k: Kube, namespace: string, sts: string, n: n
   );
 }
 
+/** Run a bash snippet in POD's container with the chart's lib.sh and flavor.sh loaded and root's option file ready. */
+export async function podScript(k: Kube, namespace: string, pod: string, container: string, body: string, input?: string) {
+  const script = `set -euo pipefail; . /opt/mysql-chart/scripts/lib.sh; . /opt/mysql-chart/scripts/flavor.sh; ensure_root_cnf; ${body}`;
+  return kubectl(k, ["exec", "-i", "-n", namespace, pod, "-c", container, "--", "bash", "-c", script], { input, allowFailure: true });
+}
+
 /** SQL as root on POD (its database container CONTAINER), through the chart's own scripts. */
 export async function podSql(k: Kube, namespace: string, pod: string, container: string, sql: string, opts: { allowFailure?: boolean } = {}) {
-  const body = 'set -euo pipefail; . /opt/mysql-chart/scripts/lib.sh; . /opt/mysql-chart/scripts/flavor.sh; ensure_root_cnf; sql "$CLIENT_CNF"';
-  const r = await kubectl(k, ["exec", "-i", "-n", namespace, pod, "-c", container, "--", "bash", "-c", body], { input: sql, allowFailure: true });
-  if (r.exitCode !== 0 && !opts.allowFailure) throw new Error(`SQL on ${pod} failed: ${r.stderr.trim()}\n  ${sql}`);
-  return { out: r.stdout.trim(), err: r.stderr.trim(), exitCode: r.exitCode ?? -1 };
+  const r = await podScript(k, namespace, pod, container, 'sql "$CLIENT_CNF"', sql);
+  const err = r.stderr.trim();
+  if (r.exitCode !== 0 && !opts.allowFailure) throw new Error(`SQL on ${pod} failed: ${err}\n  ${sql}`);
+  return { out: r.stdout.trim(), err: err.split("\n").find((l) => /ERROR/.test(l)) ?? err, exitCode: r.exitCode ?? -1 };
+}
+
+export interface ReplicaStatus {
+  io: string;
+  sql: string;
+  lag: string;
+  source: string;
+  lastErrno: string;
+}
+
+/** A replica's replication state (empty fields on a pod that replicates from nothing). */
+export async function replicaStatus(k: Kube, namespace: string, pod: string, container: string): Promise<ReplicaStatus> {
+  const host = container === "mysql" ? "Source_Host" : "Master_Host";
+  const body = `status_fields "$CLIENT_CNF" "$REPLICA_STATUS_SQL" "$REPLICA_IO_FIELD" "$REPLICA_SQL_FIELD" "$REPLICA_LAG_FIELD" ${host} Last_Errno`;
+  const r = await podScript(k, namespace, pod, container, body);
+  if (r.exitCode !== 0) throw new Error(`replication status of ${pod} failed: ${r.stderr.trim()}`);
+  const [io = "", sql = "", lag = "", source = "", lastErrno = ""] = r.stdout.replace(/\n$/, "").split("\t");
+  return { io, sql, lag, source, lastErrno };
 }
 
 /** What a person needs to see when a promise fails: the pod's events and its containers' last log lines. */

@@ -2,7 +2,7 @@
 // a story), in a namespace of its own. Poll timeouts live here, in one place.
 import { execa, type ResultPromise } from "execa";
 import { helm } from "../../scripts/lib/helm.js";
-import { connect, diagnose, kubectl, type Kube, podSql, waitAllReady, waitFor } from "../../scripts/lib/kube.js";
+import { connect, diagnose, kubectl, type Kube, podSql, replicaStatus, waitAllReady, waitFor } from "../../scripts/lib/kube.js";
 import { type Flavor, imageFor, upgradeInstall } from "../../scripts/lib/release.js";
 import { toolPath } from "../../scripts/lib/tools.js";
 import { recordPhase } from "../helpers/report.js";
@@ -61,6 +61,10 @@ export class E2e {
   /** SQL as root on pod ORDINAL (through its own socket). */
   async sql(ordinal: number, q: string) {
     return (await podSql(this.k, this.namespace, this.pod(ordinal), this.container, q)).out;
+  }
+
+  async replicaStatus(ordinal: number) {
+    return replicaStatus(this.k, this.namespace, this.pod(ordinal), this.container);
   }
 
   async trySql(ordinal: number, q: string) {

@@ -47,9 +47,10 @@ export function recovery(ctx: () => E2e) {
     expect(acked.length).toBeGreaterThan(0);
     await everyPodHas(e, acked);
     for (let i = 1; i < e.replicas; i++) {
-      const s = await e.sql(i, e.flavor === "mysql" ? "SHOW REPLICA STATUS\\G" : "SHOW SLAVE STATUS\\G");
-      expect(s).toMatch(/(Replica|Slave)_IO_Running: Yes/);
-      expect(s).toMatch(/(Replica|Slave)_SQL_Running: Yes/);
+      await waitFor(`${e.pod(i)} replicating again`, async () => {
+        const s = await e.replicaStatus(i);
+        return s.io === "Yes" && s.sql === "Yes" ? true : undefined;
+      }, { timeoutMs: TIMEOUTS.replicate });
     }
   });
 
