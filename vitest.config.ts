@@ -1,5 +1,6 @@
 // Test tiers (README "Tests"): fast needs only the pinned tools; local runs the in-pod
-// scripts against real database servers in Docker; cluster and e2e need a kind cluster.
+// scripts against real database servers in Docker; publish packages the chart and serves it
+// from a chart repository and an OCI registry on loopback; cluster and e2e need a kind cluster.
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -11,6 +12,16 @@ export default defineConfig({
           include: ["test/unit/**/*.test.ts", "test/render/**/*.test.ts", "test/scripts/**/*.test.ts"],
           exclude: ["test/scripts/**/*.servers.test.ts"],
           testTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          // Packaging, signing, a chart repository and an OCI registry on loopback (issue 6).
+          name: "publish",
+          include: ["test/publish/**/*.test.ts"],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
         },
       },
       {

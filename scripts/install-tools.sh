@@ -90,12 +90,24 @@ install_shellcheck() {
   log "$(shellcheck --version | sed -n 's/^version: /shellcheck /p')"
 }
 
+# install_registry: the CNCF distribution registry (OCI publishing tests), from the
+# Go module proxy at the pinned version.
+install_registry() {
+  local dir="$TOOLS_DIR/registry-$DISTRIBUTION_VERSION"
+  if [[ ! -x "$dir/registry" ]]; then
+    go_install_to "$dir" "-s -w" "github.com/distribution/distribution/v3/cmd/registry@$DISTRIBUTION_VERSION"
+  fi
+  link_tool registry "$dir/registry"
+  log "registry $DISTRIBUTION_VERSION"
+}
+
 main() {
   local tools=("$@")
   (( ${#tools[@]} )) || tools=(node helm kubeconform openapi_spec shellcheck)
   for t in "${tools[@]}"; do
     case "$t" in
       node|helm|kubeconform|shellcheck|openapi_spec) "install_$t" ;;
+      registry) install_registry ;;
       *) die "unknown tool '$t' (known: node helm kubeconform openapi_spec shellcheck)" ;;
     esac
   done

@@ -2,6 +2,7 @@
 # The test command (README "Test"; .ci/run runs exactly this). From a fresh machine it
 # installs what it needs, then runs every tier in order, fastest first:
 #   fast    generator, render, schema, lint, OpenAPI validation, script decisions
+#   publish npm run package, signing, a chart repository and an OCI registry on loopback
 #   local   the in-pod scripts between real database servers in Docker
 #   cluster a kind cluster built with no registry, and its smoke test
 #   e2e     generated-chart/ installed into that cluster per flavor, checked with SQL
@@ -11,7 +12,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$PROJECT_ROOT"
 
-TIERS="fast,local,cluster,e2e"
+TIERS="fast,publish,local,cluster,e2e"
 RESULTS_DIR="$PROJECT_ROOT/.tmp/test-results"
 
 # parse_args ARGS...: read --only.
@@ -27,12 +28,21 @@ parse_args() {
 # wants TIER: true when TIER is to run.
 wants() { [[ ",$TIERS," == *",$1,"* ]]; }
 
-# vitest_tier NAME: run one vitest project, recording its JSON report for the summary.
+# vitest_tier NAME [VITEST_ARGS...]: run one vitest project, recording its JSON report for the summary.
 vitest_tier() {
-  local name=$1
+  local name=$1; shift
   log "tier $name: running"
-  npx vitest run --project "$name" --reporter=default --reporter=json --outputFile.json="$RESULTS_DIR/$name.json"
+  npx vitest run --project "${name%%-*}" "$@" --reporter=default --reporter=json --outputFile.json="$RESULTS_DIR/$name.json"
   log "tier $name: passed"
+}
+
+# ensure_gnupg: Debian's gnupg, with which the publish tests make a throwaway signing key.
+ensure_gnupg() {
+  if ! command -v gpg >/dev/null 2>&1 || ! command -v gpgconf >/dev/null 2>&1; then
+    command -v apt-get >/dev/null 2>&1 || die "gpg is missing and apt-get is not available: install GnuPG and re-run."
+    run_logged "apt-get install gnupg" "$CACHE_DIR/logs/apt-gnupg.log" \
+      bash -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnupg'
+  fi
 }
 
 main() {
@@ -47,6 +57,11 @@ main() {
   npx tsc --noEmit
   local status=0
   if wants fast; then vitest_tier fast || status=1; fi
+  if wants publish; then
+    bash scripts/install-tools.sh registry
+    ensure_gnupg
+    vitest_tier publish --exclude test/publish/install-from-repository.test.ts || status=1
+  fi
   if wants local; then
     bash scripts/docker/ensure-docker.sh
     bash scripts/images/db/build.sh all
@@ -62,6 +77,10 @@ main() {
     bash scripts/images/db/build.sh mysql-9.7
     bash scripts/images/db/build.sh mariadb-11.8
     bash scripts/cluster/load-image.sh mysql-chart/mysql:9.7-debian mysql-chart/mariadb:11.8-debian
+    if wants publish; then
+      # Installing by repository name and by OCI reference needs the cluster and the images.
+      REQUIRE_CLUSTER=1 vitest_tier publish-install test/publish/install-from-repository.test.ts || status=1
+    fi
     vitest_tier e2e || status=1
   fi
   npx tsx scripts/test-summary.ts "$RESULTS_DIR"
