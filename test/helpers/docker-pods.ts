@@ -5,7 +5,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
-import { type Flavor, layoutConfig, layoutScripts, layoutSecrets } from "./pod-scripts.js";
+import { type Flavor, layoutConfig, layoutScripts, layoutSecrets, podEnv } from "./pod-scripts.js";
 
 export async function docker(args: string[], input?: string) {
   return execa("docker", args, { input, reject: false, timeout: 300_000 });
@@ -57,16 +57,7 @@ export class LocalPods {
     mkdirSync(data, { recursive: true });
     chownSync(data, 999, 999);
     const env: Record<string, string> = {
-      POD_NAME: `db-${ordinal}`,
-      FLAVOR: this.flavor,
-      STATEFULSET_NAME: "db",
-      HEADLESS_SERVICE: "db",
-      PRIMARY_HOST: "db-0.db",
-      DB_PORT: "3306",
-      REPLICATION_USER: "replicator",
-      CLONE_USER: "clone",
-      SERVER_ID_OFFSET: "100",
-      BINLOG_EXPIRE_SECONDS: "604800",
+      ...podEnv(this.flavor, `db-${ordinal}`),
       APP_USER: "app",
       APP_DATABASE: "appdb",
       CLONE_ATTEMPTS: "3",

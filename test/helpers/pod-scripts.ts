@@ -62,6 +62,22 @@ export function layoutSecrets(dir: string, values: Record<string, string> = test
   for (const [k, v] of Object.entries(values)) writeFileSync(join(dir, k), v);
 }
 
+/** The environment the StatefulSet gives every container of pod POD_NAME (StatefulSet "db"). */
+export function podEnv(flavor: Flavor, podName: string): Record<string, string> {
+  return {
+    POD_NAME: podName,
+    FLAVOR: flavor,
+    STATEFULSET_NAME: "db",
+    HEADLESS_SERVICE: "db",
+    PRIMARY_HOST: "db-0.db",
+    DB_PORT: "3306",
+    REPLICATION_USER: "replicator",
+    CLONE_USER: "clone",
+    SERVER_ID_OFFSET: "100",
+    BINLOG_EXPIRE_SECONDS: "604800",
+  };
+}
+
 /** A fresh sandbox for pod POD_NAME of FLAVOR. */
 export function sandbox(flavor: Flavor, podName = "db-1"): Sandbox {
   const root = mkdtempSync(join(tmpdir(), "pod-"));
@@ -80,16 +96,7 @@ export function sandbox(flavor: Flavor, podName = "db-1"): Sandbox {
   layoutSecrets(s.secrets);
   for (const d of [s.run, s.confDir, s.dataRoot]) mkdirSync(d, { recursive: true });
   s.env = {
-    POD_NAME: podName,
-    FLAVOR: flavor,
-    STATEFULSET_NAME: "db",
-    HEADLESS_SERVICE: "db",
-    PRIMARY_HOST: "db-0.db",
-    DB_PORT: "3306",
-    REPLICATION_USER: "replicator",
-    CLONE_USER: "clone",
-    SERVER_ID_OFFSET: "100",
-    BINLOG_EXPIRE_SECONDS: "604800",
+    ...podEnv(flavor, podName),
     DATA_ROOT: s.dataRoot,
     RUN_DIR: s.run,
     CONF_DIR: s.confDir,
