@@ -1,6 +1,6 @@
 // The demo's second half (scripts/demo.sh does the set-up): install the chart as a user would,
 // wait with progress, write on the primary, read it from every replica, and print a live table.
-import { connect, isReady, podSql, replicaStatus, waitAllReady, waitFor } from "./lib/kube.js";
+import { connect, isReady, podScript, podSql, replicaStatus, waitAllReady, waitFor } from "./lib/kube.js";
 import { type Flavor, upgradeInstall } from "./lib/release.js";
 
 const flavor = (process.env.FLAVOR ?? "mysql") as Flavor;
@@ -50,8 +50,18 @@ async function main() {
     }, { timeoutMs: 60_000, intervalMs: 500 });
     step(`read it back on replica ${release}-${i} (${took} ms)`);
   }
-  const refused = await podSql(k, namespace, `${release}-1`, container, "INSERT INTO demo.greetings (msg) VALUES ('on a replica')", { allowFailure: true });
-  step(`a write on replica ${release}-1 ${refused.exitCode === 0 ? "was ACCEPTED (unexpected for root on MariaDB replicas)" : `is refused: ${refused.err}`}`);
+  // As an application would: over the network, to the replica's stable name (here even as root).
+  const refused = await podScript(
+    k,
+    namespace,
+    `${release}-1`,
+    container,
+    `write_client_cnf /tmp/tcp.cnf root "$(read_secret mysql-root-password)" ${release}-1.${release} 3306; sql /tmp/tcp.cnf`,
+    "INSERT INTO demo.greetings (msg) VALUES ('sent to a replica')",
+  );
+  const why = refused.stderr.split("\n").find((l) => /ERROR/.test(l)) ?? refused.stderr.trim();
+  step(`a write sent to replica ${release}-1.${release} ${refused.exitCode === 0 ? "was ACCEPTED: replicas must refuse writes" : `is refused: ${why}`}`);
+  if (refused.exitCode === 0) throw new Error("a replica accepted a write");
 
   const pods = (await k.core.listNamespacedPod({ namespace })).items.filter((p) => /^mysql-\d+$/.test(p.metadata?.name ?? ""));
   pods.sort((a, b) => a.metadata!.name!.localeCompare(b.metadata!.name!, undefined, { numeric: true }));

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the project's pinned tools into the cache (never system-wide, except
-# Debian packages): Node.js, helm, kubeconform, shellcheck, and the Kubernetes
+# Debian packages): Node.js, helm, helm3 (Helm 3, for the compatibility tests),
+# kubeconform, shellcheck, the registry (on request), and the Kubernetes
 # OpenAPI spec used for offline manifest validation. Idempotent: a tool whose
 # pinned version is already in the cache is only re-linked.
 #
@@ -54,6 +55,30 @@ install_helm() {
   log "helm $("$TOOLS_BIN/helm" version --short)"
 }
 
+# install_helm3: Helm 3 at the oldest line the chart supports, for the compatibility
+# tests, linked as helm3. Besides the version string, the ldflags set the default
+# Kubernetes version of `helm template` and `helm lint` the way Helm's Makefile does
+# (v1.N for its k8s.io/client-go v0.N, so v1.33 for v3.18.6, as in the release
+# binaries); without them Helm 3 assumes v1.20.0 and refuses the chart's
+# kubeVersion (>=1.27.0-0).
+install_helm3() {
+  local dir="$TOOLS_DIR/helm3-$HELM3_VERSION"
+  if [[ ! -x "$dir/helm" ]]; then
+    need_cmd go "Install Go 1.22 or later (Debian: apt-get install golang-go) and re-run."
+    local gomod clientgo major minor k8s
+    gomod=$(cd "$TOOLS_DIR" && GOFLAGS=-mod=mod go mod download -json "helm.sh/helm/v3@$HELM3_VERSION" | sed -n 's/^\s*"GoMod": "\(.*\)",$/\1/p')
+    clientgo=$(sed -n 's/^\s*k8s\.io\/client-go v0\.\([0-9]*\)\.[0-9]*$/\1/p' "$gomod")
+    [[ "$clientgo" =~ ^[0-9]+$ ]] || die "cannot read the k8s.io/client-go version from $gomod"
+    major=1 minor=$clientgo
+    k8s="-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=$major -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$minor"
+    k8s+=" -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=$major -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$minor"
+    go_install_to "$dir" "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM3_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean $k8s" \
+      "helm.sh/helm/v3/cmd/helm@$HELM3_VERSION"
+  fi
+  link_tool helm3 "$dir/helm"
+  log "helm3 $("$TOOLS_BIN/helm3" version --short)"
+}
+
 # install_kubeconform: the offline manifest validator.
 install_kubeconform() {
   local dir="$TOOLS_DIR/kubeconform-$KUBECONFORM_VERSION"
@@ -103,12 +128,12 @@ install_registry() {
 
 main() {
   local tools=("$@")
-  (( ${#tools[@]} )) || tools=(node helm kubeconform openapi_spec shellcheck)
+  (( ${#tools[@]} )) || tools=(node helm helm3 kubeconform openapi_spec shellcheck)
   for t in "${tools[@]}"; do
     case "$t" in
-      node|helm|kubeconform|shellcheck|openapi_spec) "install_$t" ;;
+      node|helm|helm3|kubeconform|shellcheck|openapi_spec) "install_$t" ;;
       registry) install_registry ;;
-      *) die "unknown tool '$t' (known: node helm kubeconform openapi_spec shellcheck)" ;;
+      *) die "unknown tool '$t' (known: node helm helm3 kubeconform openapi_spec shellcheck registry)" ;;
     esac
   done
 }

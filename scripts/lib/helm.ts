@@ -1,5 +1,6 @@
 // The one wrapper every call to helm goes through: tests can check its arguments,
 // a missing binary says how to install it, and Helm's own error output is passed through.
+import { basename } from "node:path";
 import { execa } from "execa";
 import { toolPath } from "./tools.js";
 
@@ -19,12 +20,16 @@ export class HelmError extends Error {
   }
 }
 
-/** Run helm with ARGS; throws HelmError on a non-zero exit unless allowFailure is set. */
+/**
+ * Run helm with ARGS; throws HelmError on a non-zero exit unless allowFailure is set.
+ * opts.bin is the binary to run (default: the pinned helm, toolPath("helm")); the
+ * compatibility tests pass toolPath("helm3").
+ */
 export async function helm(
   args: string[],
-  opts: { allowFailure?: boolean; env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {},
+  opts: { allowFailure?: boolean; env?: Record<string, string>; cwd?: string; timeoutMs?: number; bin?: string } = {},
 ): Promise<HelmResult> {
-  const bin = toolPath("helm");
+  const bin = opts.bin ?? toolPath("helm");
   try {
     const r = await execa(bin, args, {
       reject: false,
@@ -39,7 +44,8 @@ export async function helm(
   } catch (e) {
     if (e instanceof HelmError) throw e;
     if ((e as Error).message.includes("ENOENT")) {
-      throw new Error(`helm was not found (looked for ${bin}): is it installed? Run: bash scripts/install-tools.sh helm`);
+      const tool = basename(bin);
+      throw new Error(`${tool} was not found (looked for ${bin}): is it installed? Run: bash scripts/install-tools.sh ${tool}`);
     }
     throw e;
   }

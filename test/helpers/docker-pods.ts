@@ -118,9 +118,10 @@ export class LocalPods {
     return r.stdout.trim();
   }
 
-  /** SQL as the application user over TCP to pod ORDINAL; returns the result (never throws). */
-  async appSql(ordinal: number, statements: string) {
-    const body = `write_client_cnf /tmp/app.cnf app "$(read_secret mysql-password)" db-${ordinal}.db 3306; sql /tmp/app.cnf`;
+  /** SQL as USER (the application user by default) over TCP to pod ORDINAL; returns the result (never throws). */
+  async appSql(ordinal: number, statements: string, user: "app" | "root" = "app") {
+    const key = user === "app" ? "mysql-password" : "mysql-root-password";
+    const body = `write_client_cnf /tmp/tcp.cnf ${user} "$(read_secret ${key})" db-${ordinal}.db 3306; sql /tmp/tcp.cnf`;
     return this.bash(ordinal, body, statements);
   }
 

@@ -106,6 +106,7 @@ describe("lib.sh", () => {
     expect(sql).toContain("CREATE USER 'clone'@'localhost' IDENTIFIED BY 'clone-pass';");
     expect(sql).toContain("GRANT RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR, SLAVE MONITOR ON *.* TO 'clone'@'localhost';");
     expect((await runBash(s, null, "flavor_pre_account_sql")).stdout).toMatch(/User = ''/);
+    expect((await runBash(s, null, "flavor_post_account_sql")).stdout).toBe("REVOKE READ_ONLY ADMIN ON *.* FROM 'root'@'%';");
   });
 });
 

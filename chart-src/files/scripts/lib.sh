@@ -237,7 +237,7 @@ initialize_primary() {
   start_temp_server "$dir" "$sock" "${FLAVOR_SKIP_REPLICA_START[@]}" || die "the temporary server did not start on $dir"
   wait_for_server "$cnf" 300 "temporary server" || die "the temporary server on $dir did not answer"
   log "creating accounts"
-  { flavor_pre_account_sql; account_sql; } | sql "$cnf" || die "creating accounts failed"
+  { flavor_pre_account_sql; account_sql; flavor_post_account_sql; } | sql "$cnf" || die "creating accounts failed"
   CLIENT_SOCKET=$sock write_client_cnf "$cnf" root "$(read_secret mysql-root-password)"
   if [[ -s "$CONF_SRC/init.sql" ]]; then
     log "running the init SQL (once, on the primary)"

@@ -36,6 +36,15 @@ flavor_pre_account_sql() {
   echo "FLUSH PRIVILEGES;"
 }
 
+# flavor_post_account_sql: MariaDB has no super_read_only, and READ ONLY ADMIN (part of ALL
+# PRIVILEGES) lets an account write on a read_only replica. Take it from root@'%', so writes
+# sent over the network to a replica are refused even as root (a write there would fork the
+# replica's GTID history and stop its replication under gtid_strict_mode). root@localhost keeps
+# it for deliberate maintenance through kubectl exec.
+flavor_post_account_sql() {
+  echo "REVOKE READ_ONLY ADMIN ON *.* FROM 'root'@'%';"
+}
+
 # flavor_clone_account_sql USER PASSWORD: the local account mariadb-backup runs as on a donor,
 # with what a backup with --slave-info needs.
 flavor_clone_account_sql() {

@@ -28,6 +28,12 @@ flavor_pre_account_sql() {
   :
 }
 
+# flavor_post_account_sql: statements run after the accounts are created (none for MySQL:
+# super_read_only already makes replicas refuse every account's writes).
+flavor_post_account_sql() {
+  :
+}
+
 # flavor_clone_account_sql USER PASSWORD: the donor-side clone account; BACKUP_ADMIN is all
 # the clone plugin needs on a donor.
 flavor_clone_account_sql() {
