@@ -35,6 +35,20 @@ function pod(name: string, command: string, extra: Record<string, unknown> = {},
     metadata: { name, labels: { app: name, ...labels } },
     spec: {
       terminationGracePeriodSeconds: 1,
+      // Spread a check's pods over nodes when there are several, so traffic crosses nodes.
+      affinity: {
+        podAntiAffinity: {
+          preferredDuringSchedulingIgnoredDuringExecution: [
+            {
+              weight: 100,
+              podAffinityTerm: {
+                topologyKey: "kubernetes.io/hostname",
+                labelSelector: { matchExpressions: [{ key: "app", operator: "Exists" }] },
+              },
+            },
+          ],
+        },
+      },
       containers: [
         { name: "main", image, imagePullPolicy: "IfNotPresent", command: ["sh", "-c", command], ...container },
       ],
@@ -53,7 +67,8 @@ async function podIP(namespace: string, name: string): Promise<string> {
 
 /** Fetch a URL from inside a client pod; returns the body or null on failure. */
 async function fetchFrom(namespace: string, client: string, url: string): Promise<string | null> {
-  const r = await execIn(namespace, client, ["wget", "-q", "-T", "3", "-O", "-", url], 20_000);
+  // busybox's own `timeout`: Debian's static busybox wget crashes with its -T option.
+  const r = await execIn(namespace, client, ["timeout", "5", "wget", "-q", "-O", "-", url], 20_000);
   return r.code === 0 ? r.stdout.trim() : null;
 }
 

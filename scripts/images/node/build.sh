@@ -12,6 +12,7 @@
 #      node's containerd (namespace k8s.io) under their exact upstream names.
 # Each step is cached under $CACHE_DIR keyed by versions; re-running resumes.
 # Prints the node image name (mysql-chart-toolkit/kind-node:<k8s>-<recipe hash>).
+# NODE_IMAGE_REBUILD=1 assembles the image again even when Docker has it.
 set -euo pipefail
 # shellcheck source=../../lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../lib/common.sh"
@@ -145,7 +146,7 @@ assemble() {
     (containerd >/tmp/containerd.log 2>&1 &)
     for i in $(seq 1 30); do ctr version >/dev/null 2>&1 && break; sleep 1; done
     for t in /kind/images/*.tar; do
-      ctr --namespace=k8s.io images import --label=io.cri-containerd.pinned=pinned --all-platforms --no-unpack --digests "$t" >/dev/null
+      ctr --namespace=k8s.io images import --label=io.cri-containerd.pinned=pinned --all-platforms --no-unpack "$t" >/dev/null
     done
     rm -rf /kind/images
     ctr --namespace=k8s.io images ls -q | grep -v "^sha256:" | sort
@@ -165,23 +166,33 @@ assemble() {
 
 main() {
   "$PROJECT_ROOT/scripts/docker/ensure-docker.sh"
-  need_go
   local image; image=$(node_image_name)
-  if docker_has_image "$image"; then
+  if docker_has_image "$image" && [[ ${NODE_IMAGE_REBUILD:-} != 1 ]]; then
     log "node image $image: present"
     printf '%s\n' "$image"
     return 0
   fi
+  need_go
   check_disk
   log "building node image $image (cold: about 20 minutes on 2 cores; cached steps are skipped)"
+  # The two debootstraps are mostly network and disk: run them beside the Go builds.
+  local bg_log="$LOG_DIR/node-debootstraps.log" bg_pid
+  log "debootstraps (node base, debian-net) run in the background (log: $bg_log)"
+  ( "$IMAGES_DIR/debian-net/build.sh" >/dev/null && cached_build node-base "$BASE_KEY" build_base ) >"$bg_log" 2>&1 &
+  bg_pid=$!
   "$PROJECT_ROOT/scripts/cluster/build-tools.sh" --kubectl-from-full-build
+  if ! wait "$bg_pid"; then
+    tail -n 20 "$bg_log" >&2
+    die "a debootstrap step failed; see $bg_log (and the step log it names). Re-run to resume."
+  fi
+  log "debootstraps: done"
   local tars; tars=$(mktemp)
   build_component_images >"$tars"
-  cached_build node-base "$BASE_KEY" build_base
   run_logged "assemble node image" "$LOG_DIR/node-image-assemble.log" assemble "$image" "$tars"
   rm -f "$tars"
   [[ $(docker inspect -f '{{.Config.StopSignal}}' "$image") == "SIGRTMIN+3" ]] || die "node image lacks STOPSIGNAL"
-  # Drop older node images of this project to save disk.
+  # Drop image tarballs and node images of older recipes to save disk.
+  find "$CACHE_DIR/node-images" -mindepth 1 -maxdepth 1 -type d ! -name "$(recipe_hash)" -exec rm -rf {} + 2>/dev/null || true
   docker images --format '{{.Repository}}:{{.Tag}}' mysql-chart-toolkit/kind-node | grep -vx "$image" |
     xargs -r docker rmi >/dev/null 2>&1 || true
   log "node image $image: built"

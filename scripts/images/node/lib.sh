@@ -14,7 +14,7 @@ export CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false" GOTOOLCHAIN=local
 
 # need_go: fail with advice when Go is missing.
 need_go() {
-  need_cmd go "Go is needed to build kind, kubectl and the node image's binaries. Install Go 1.24+ (https://go.dev/dl/ or 'apt-get install golang' on a recent Debian), or use USE_STOCK_NODE_IMAGE=1 where a registry is reachable."
+  need_cmd go "Go is needed to build kind, kubectl and the node image's binaries. Install Go 1.24 or newer (https://go.dev/dl/; Debian bookworm's golang package is too old), or use USE_STOCK_NODE_IMAGE=1 where a registry is reachable."
 }
 
 # cached_build NAME KEY FN [ARGS...]: unless $BUILD_DIR/NAME-KEY is complete,
@@ -100,7 +100,11 @@ debian_mirror() {
 debootstrap_rootfs() {
   local dir=${1:?} suite=$2 variant=$3 pkgs=$4
   [[ $(id -u) -eq 0 ]] || die "debootstrap needs root: run this as root (sudo), or use USE_STOCK_NODE_IMAGE=1 where a registry is reachable."
-  need_cmd debootstrap "Run: apt-get install -y debootstrap"
+  if ! command -v debootstrap >/dev/null 2>&1; then
+    run_logged "apt-get install debootstrap" "$LOG_DIR/apt-get-debootstrap.log" \
+      env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends debootstrap ||
+      die "could not install debootstrap; run: apt-get update && apt-get install -y debootstrap"
+  fi
   debootstrap --variant="$variant" --include="$pkgs" "$suite" "$dir" "$(debian_mirror)"
   rm -rf "${dir:?}"/var/lib/apt/lists/* "${dir:?}"/var/cache/apt/*.bin "${dir:?}"/var/cache/apt/archives/*.deb \
     "${dir:?}"/var/log/*.log "${dir:?}"/var/log/apt/* "${dir:?}"/tmp/* "${dir:?}"/dev/*
@@ -139,14 +143,17 @@ import_tar_image() {
 # recipe_hash: a short hash of every script that shapes the node image and of
 # the pinned versions, so any change to the recipe gives a new node image tag.
 recipe_hash() {
-  (cd "$PROJECT_ROOT" && cat scripts/versions.env scripts/images/*/*.sh scripts/images/*/*.yaml 2>/dev/null) |
-    sha256sum | cut -c1-12
+  local d
+  (cd "$PROJECT_ROOT/scripts" && cat versions.env &&
+    for d in node kubernetes etcd coredns pause kube-router local-path busybox debian-net; do
+      cat "images/$d"/*.sh "images/$d"/*.yaml 2>/dev/null || true
+    done) | sha256sum | cut -c1-12
 }
 
 # image_tar IMAGE: where the `docker save` tarball of IMAGE is cached (keyed by
 # the recipe hash, since a tag alone does not change when the recipe does).
 image_tar() {
-  printf '%s/images/%s/%s.tar\n' "$CACHE_DIR" "$(recipe_hash)" "$(printf '%s' "$1" | tr '/:' '__')"
+  printf '%s/node-images/%s/%s.tar\n' "$CACHE_DIR" "$(recipe_hash)" "$(printf '%s' "$1" | tr '/:' '__')"
 }
 
 # build_image_tar IMAGE CONTEXT_DIR: build IMAGE from CONTEXT_DIR (its
@@ -171,6 +178,6 @@ scratch_context() {
   {
     printf 'FROM scratch\nCOPY rootfs/ /\n'
     printf 'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin\n'
-    [[ -n $entry ]] && printf 'ENTRYPOINT %s\n' "$entry"
+    if [[ -n $entry ]]; then printf 'ENTRYPOINT %s\n' "$entry"; fi
   } >"$dir/Dockerfile"
 }
