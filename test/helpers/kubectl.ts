@@ -3,19 +3,15 @@
 // the toolkit's cache (scripts/cluster/build-tools.sh) when present, else PATH.
 import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
+import { cacheDir as cacheDirOf, toolPath } from "../../scripts/lib/tools.js";
 
 /** The toolkit's cache directory (same rule as scripts/lib/common.sh). */
-export const cacheDir: string =
-  process.env.MYSQL_CHART_CACHE ??
-  join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "mysql-chart-toolkit");
+export const cacheDir: string = cacheDirOf();
 
 /** The kubectl binary: the pinned build in the cache, else the one on PATH. */
-export const kubectlBin: string = existsSync(join(cacheDir, "bin", "kubectl"))
-  ? join(cacheDir, "bin", "kubectl")
-  : "kubectl";
+export const kubectlBin: string = toolPath("kubectl");
 
 /** The kubeconfig: env KUBECONFIG, else the default cluster's file written by up.sh. */
 export function kubeconfig(): string {
