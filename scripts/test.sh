@@ -36,18 +36,39 @@ vitest_tier() {
   log "tier $name: passed"
 }
 
-# ensure_gnupg: Debian's gnupg, with which the publish tests make a throwaway signing key.
-ensure_gnupg() {
-  if ! command -v gpg >/dev/null 2>&1 || ! command -v gpgconf >/dev/null 2>&1; then
-    command -v apt-get >/dev/null 2>&1 || die "gpg is missing and apt-get is not available: install GnuPG and re-run."
-    run_logged "apt-get install gnupg" "$CACHE_DIR/logs/apt-gnupg.log" \
-      bash -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnupg'
+PREBUILD_PID=""
+PREBUILD_LOG="$CACHE_DIR/logs/prebuild-images.log"
+
+# start_prebuild: build the database images and the kind node image in the background while the
+# Go tools build and the fast tiers run (debootstrap mostly waits on the network and dpkg). Only
+# the host packages step may use apt at the same time, so it runs before.
+start_prebuild() {
+  bash scripts/docker/ensure-docker.sh
+  log "building the database images and the kind node image in the background (log: $PREBUILD_LOG)"
+  { bash scripts/images/db/build.sh all && bash scripts/images/node/build.sh; } >"$PREBUILD_LOG" 2>&1 &
+  PREBUILD_PID=$!
+}
+
+# finish_prebuild: wait for the background build; on failure the tiers' own build steps run
+# again in the foreground and report the error.
+finish_prebuild() {
+  [[ -n $PREBUILD_PID ]] || return 0
+  log "waiting for the background image build"
+  if wait "$PREBUILD_PID"; then
+    log "background image build done"
+  else
+    tail -n 20 "$PREBUILD_LOG" >&2
+    log "WARNING: the background image build failed (log: $PREBUILD_LOG); building again in the foreground"
   fi
+  PREBUILD_PID=""
 }
 
 main() {
   parse_args "$@"
   rm -rf "$RESULTS_DIR"; mkdir -p "$RESULTS_DIR"
+  log "host packages"
+  ensure_apt_packages shellcheck gnupg debootstrap debian-archive-keyring
+  if wants local || wants cluster || wants e2e; then start_prebuild; fi
   log "installing pinned tools"
   bash scripts/install-tools.sh
   log "installing npm packages (npm ci)"
@@ -59,9 +80,9 @@ main() {
   if wants fast; then vitest_tier fast || status=1; fi
   if wants publish; then
     bash scripts/install-tools.sh registry
-    ensure_gnupg
     vitest_tier publish --exclude test/publish/install-from-repository.test.ts || status=1
   fi
+  finish_prebuild
   if wants local; then
     bash scripts/docker/ensure-docker.sh
     bash scripts/images/db/build.sh all

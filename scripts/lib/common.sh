@@ -58,3 +58,18 @@ run_logged() {
 
 # is_ci: true when running under CI (no prompts, no interactivity).
 is_ci() { [[ "${CI:-}" == "true" ]]; }
+
+# ensure_apt_packages PKG...: install the Debian packages that are missing (root, apt-get);
+# runs apt-get update first when the package lists are empty or stale, as on a fresh machine.
+ensure_apt_packages() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  (( ${#missing[@]} )) || return 0
+  command -v apt-get >/dev/null 2>&1 || die "missing packages ${missing[*]} and apt-get is not available: install them and re-run."
+  [[ $(id -u) == 0 ]] || die "missing packages ${missing[*]}: run as root, or install them with sudo apt-get install ${missing[*]}"
+  mkdir -p "$CACHE_DIR/logs"
+  run_logged "apt-get install ${missing[*]}" "$CACHE_DIR/logs/apt-get-install.log" \
+    env DEBIAN_FRONTEND=noninteractive bash -c 'apt-get install -y -qq --no-install-recommends "$@" || { apt-get update -qq && apt-get install -y -qq --no-install-recommends "$@"; }' _ "${missing[@]}"
+}

@@ -297,7 +297,7 @@ main() {
   local target=${1:-all} t
   [[ $# -le 1 ]] || usage
   [[ $(id -u) == 0 ]] || die "debootstrap and chroot need root."
-  need_cmd debootstrap "Run: apt-get install -y debootstrap"
+  ensure_apt_packages debootstrap debian-archive-keyring
   need_cmd docker "Run: bash scripts/docker/ensure-docker.sh"
   need_cmd flock "Run: apt-get install -y util-linux"
   [[ -r $KEYRING ]] || die "$KEYRING is missing. Run: apt-get install -y debian-archive-keyring"
