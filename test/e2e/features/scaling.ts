@@ -4,17 +4,18 @@ import { expect, it } from "vitest";
 import { kubectl, waitFor } from "../../../scripts/lib/kube.js";
 import type { E2e } from "../context.js";
 
-/** Where pod ORDINAL's data came from, by the clone's own record, and when the clone ended. */
-async function cloneRecord(e: E2e, ordinal: number): Promise<{ donor: string; ended: string; bytes: string }> {
+/** Where pod ORDINAL's data came from, by the clone's own record: donor, end time, bytes, duration. */
+async function cloneRecord(e: E2e, ordinal: number): Promise<{ donor: string; ended: string; bytes: string; ms: number }> {
   if (e.flavor === "mysql") {
-    const [state, source, ended] = (await e.sql(ordinal, "SELECT STATE, SOURCE, END_TIME FROM performance_schema.clone_status")).split("\t");
+    const q = "SELECT STATE, SOURCE, END_TIME, TIMESTAMPDIFF(MICROSECOND, BEGIN_TIME, END_TIME) DIV 1000 FROM performance_schema.clone_status";
+    const [state, source, ended, ms] = (await e.sql(ordinal, q)).split("\t");
     expect(state).toBe("Completed");
     const bytes = await e.sql(ordinal, "SELECT COALESCE(SUM(DATA), 0) FROM performance_schema.clone_progress");
-    return { donor: source.replace(/:\d+$/, ""), ended, bytes };
+    return { donor: source.replace(/:\d+$/, ""), ended, bytes, ms: Number(ms) };
   }
   const r = await kubectl(e.k, ["exec", "-n", e.namespace, e.pod(ordinal), "-c", e.container, "--", "cat", "/var/lib/mysql/data/mysql-chart-clone.info"]);
   const field = (k: string) => new RegExp(`^${k}=(.*)$`, "m").exec(r.stdout)?.[1] ?? "";
-  return { donor: field("donor"), ended: field("completed"), bytes: field("bytes") };
+  return { donor: field("donor"), ended: field("completed"), bytes: field("bytes"), ms: Number(field("seconds")) * 1000 };
 }
 
 export function scaling(ctx: () => E2e) {
@@ -39,8 +40,9 @@ export function scaling(ctx: () => E2e) {
       const rec = await cloneRecord(e, i);
       expect(rec.donor, `donor of ${e.pod(i)}`).toBe(e.host(i - 1));
       before[i] = rec;
-      e.record(`clone of ${e.pod(i)} from ${rec.donor}`, 0, { bytes: rec.bytes, ended: rec.ended });
-      await e.waitSql(i, "SELECT COUNT(*) FROM appdb.scale", "3");
+      e.record(`clone of ${e.pod(i)} from ${rec.donor}`, rec.ms, { bytes: rec.bytes });
+      const { ms: catchUp } = await e.waitSql(i, "SELECT COUNT(*) FROM appdb.scale", "3");
+      e.record(`catch-up of ${e.pod(i)} after its clone (from Ready)`, catchUp);
       expect(await e.sql(i, "SELECT v FROM appdb.notes WHERE id = 1")).toBe("written on the primary");
     }
   });

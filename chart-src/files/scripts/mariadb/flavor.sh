@@ -117,7 +117,7 @@ backup_complete() {
 # flavor_clone_into DIR DONOR_HOST: fill DIR with a prepared copy of the donor's data from the
 # donor's backup stream; 1 on any failure, leaving DIR to be discarded.
 flavor_clone_into() {
-  local dir=${1:?} donor=${2:?} port=${BACKUP_PORT:-3307} secret start gtid bytes
+  local dir=${1:?} donor=${2:?} port=${BACKUP_PORT:-3307} secret start copy_start gtid bytes
   secret=$(read_secret mysql-clone-password)
   rm -rf "$dir"
   mkdir -p "$dir"
@@ -131,6 +131,7 @@ flavor_clone_into() {
     sleep 3
   done
   log "receiving a hot backup from $donor:$port"
+  copy_start=$SECONDS
   if ! receive_backup "$dir" "$donor" "$port" "$secret"; then
     log "the backup stream from $donor failed"
     return 1
@@ -152,9 +153,10 @@ flavor_clone_into() {
     echo "donor=$donor"
     echo "gtid=$gtid"
     echo "bytes=$bytes"
+    echo "seconds=$((SECONDS - copy_start))"
     echo "completed=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   } >"$dir/$CLONE_RECORD_NAME"
-  log "clone completed from $donor: $bytes bytes, GTID position $gtid"
+  log "clone completed from $donor: $bytes bytes in $((SECONDS - copy_start))s, GTID position $gtid"
 }
 
 # flavor_configure_replication: point this replica at the primary with the replication account
