@@ -12,6 +12,19 @@ import { chartContentDigest } from "./_chart-digest.js";
 /** A release step that cannot go on; its message says what to do. */
 export class ReleaseError extends Error {}
 
+/** Run a publish command: a ReleaseError prints as "ERROR: ..." and exits 1; anything else is a bug and is thrown. */
+export async function runCommand(body: () => Promise<number>): Promise<number> {
+  try {
+    return await body();
+  } catch (e) {
+    if (e instanceof ReleaseError) {
+      console.error(`ERROR: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
 /** How to sign: GnuPG key name and a legacy-format secret keyring (`gpg --export-secret-keys`). */
 export interface SigningKey {
   key: string;

@@ -11,7 +11,7 @@
 import { resolve } from "node:path";
 import { buildChart, defaultPaths, staleFiles } from "../generator/index.js";
 import { projectRoot } from "../lib/tools.js";
-import { defaultReleaseDir, packageRelease, ReleaseError, signingKeyFromEnv } from "./_release.js";
+import { defaultReleaseDir, packageRelease, ReleaseError, runCommand, signingKeyFromEnv } from "./_release.js";
 
 const USAGE = "usage: npm run package -- [--release-dir DIR] [--url URL] [--chart DIR] [--no-lint]";
 
@@ -40,26 +40,18 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env) 
 }
 
 async function main(argv: string[]): Promise<number> {
-  try {
-    const o = parseArgs(argv);
-    if (!o.chartDir) {
-      // The default chart is generated: release only what chart-src/ and values-schema/ produce.
-      const paths = defaultPaths(projectRoot);
-      const stale = staleFiles(paths.outDir, buildChart(paths));
-      if (stale.length) throw new ReleaseError(`generated-chart/ is stale (${stale.join(", ")}): run npm run generate first`);
-    }
-    const sign = signingKeyFromEnv();
-    const r = await packageRelease({ ...o, sign, log: (l) => console.error(l) });
-    console.log(`${r.name} ${r.version}: ${r.status} ${r.tgz}${r.prov ? ` + ${r.prov}` : " (unsigned: set HELM_SIGN_KEY and HELM_SIGN_KEYRING to sign)"}`);
-    console.log(`content digest ${r.contentDigest}; index ${r.index}`);
-    return 0;
-  } catch (e) {
-    if (e instanceof ReleaseError) {
-      console.error(`ERROR: ${e.message}`);
-      return 1;
-    }
-    throw e;
+  const o = parseArgs(argv);
+  if (!o.chartDir) {
+    // The default chart is generated: release only what chart-src/ and values-schema/ produce.
+    const paths = defaultPaths(projectRoot);
+    const stale = staleFiles(paths.outDir, buildChart(paths));
+    if (stale.length) throw new ReleaseError(`generated-chart/ is stale (${stale.join(", ")}): run npm run generate first`);
   }
+  const sign = signingKeyFromEnv();
+  const r = await packageRelease({ ...o, sign, log: (l) => console.error(l) });
+  console.log(`${r.name} ${r.version}: ${r.status} ${r.tgz}${r.prov ? ` + ${r.prov}` : " (unsigned: set HELM_SIGN_KEY and HELM_SIGN_KEYRING to sign)"}`);
+  console.log(`content digest ${r.contentDigest}; index ${r.index}`);
+  return 0;
 }
 
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await runCommand(() => main(process.argv.slice(2)));

@@ -8,34 +8,26 @@
 import { join, resolve } from "node:path";
 import { projectRoot } from "../lib/tools.js";
 import { pushChart } from "./_oci.js";
-import { chartMeta, defaultReleaseDir, ReleaseError } from "./_release.js";
+import { chartMeta, defaultReleaseDir, ReleaseError, runCommand } from "./_release.js";
 
 const USAGE = "usage: npm run push -- oci://HOST[:PORT]/PATH [--plain-http] [--release-dir DIR]";
 
 async function main(argv: string[]): Promise<number> {
-  try {
-    let url = process.env.OCI_REGISTRY ?? "";
-    let releaseDir = process.env.RELEASE_DIR ? resolve(process.env.RELEASE_DIR) : defaultReleaseDir;
-    let plainHttp = false;
-    for (let i = 0; i < argv.length; i++) {
-      const a = argv[i];
-      if (a === "--plain-http") plainHttp = true;
-      else if (a === "--release-dir" && argv[i + 1]) releaseDir = resolve(argv[++i]);
-      else if (a.startsWith("oci://")) url = a;
-      else throw new ReleaseError(`unknown argument ${a}\n${USAGE}`);
-    }
-    if (!url) throw new ReleaseError(`no registry given\n${USAGE}`);
-    const { name, version } = chartMeta(join(projectRoot, "generated-chart"));
-    const r = await pushChart(join(releaseDir, `${name}-${version}.tgz`), url, { plainHttp });
-    console.log(`pushed ${r.ref} (${r.digest})`);
-    return 0;
-  } catch (e) {
-    if (e instanceof ReleaseError) {
-      console.error(`ERROR: ${e.message}`);
-      return 1;
-    }
-    throw e;
+  let url = process.env.OCI_REGISTRY ?? "";
+  let releaseDir = process.env.RELEASE_DIR ? resolve(process.env.RELEASE_DIR) : defaultReleaseDir;
+  let plainHttp = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--plain-http") plainHttp = true;
+    else if (a === "--release-dir" && argv[i + 1]) releaseDir = resolve(argv[++i]);
+    else if (a.startsWith("oci://")) url = a;
+    else throw new ReleaseError(`unknown argument ${a}\n${USAGE}`);
   }
+  if (!url) throw new ReleaseError(`no registry given\n${USAGE}`);
+  const { name, version } = chartMeta(join(projectRoot, "generated-chart"));
+  const r = await pushChart(join(releaseDir, `${name}-${version}.tgz`), url, { plainHttp });
+  console.log(`pushed ${r.ref} (${r.digest})`);
+  return 0;
 }
 
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await runCommand(() => main(process.argv.slice(2)));
