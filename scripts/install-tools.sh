@@ -79,14 +79,19 @@ install_helm3() {
   log "helm3 $("$TOOLS_BIN/helm3" version --short)"
 }
 
+# install_go_tool NAME VERSION PKG: a plain Go command (no version ldflags) into the cache, linked as NAME.
+install_go_tool() {
+  local name=$1 version=$2 pkg=$3 dir="$TOOLS_DIR/$1-$2"
+  if [[ ! -x "$dir/$name" ]]; then
+    go_install_to "$dir" "-s -w" "$pkg@$version"
+  fi
+  link_tool "$name" "$dir/$name"
+  log "$name $version"
+}
+
 # install_kubeconform: the offline manifest validator.
 install_kubeconform() {
-  local dir="$TOOLS_DIR/kubeconform-$KUBECONFORM_VERSION"
-  if [[ ! -x "$dir/kubeconform" ]]; then
-    go_install_to "$dir" "-s -w" "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION"
-  fi
-  link_tool kubeconform "$dir/kubeconform"
-  log "kubeconform $KUBECONFORM_VERSION"
+  install_go_tool kubeconform "$KUBECONFORM_VERSION" github.com/yannh/kubeconform/cmd/kubeconform
 }
 
 # install_openapi_spec: the Kubernetes OpenAPI (swagger) spec of the pinned version,
@@ -107,23 +112,14 @@ install_openapi_spec() {
 
 # install_shellcheck: Debian's shellcheck (the in-pod scripts are linted with it).
 install_shellcheck() {
-  if ! command -v shellcheck >/dev/null 2>&1; then
-    command -v apt-get >/dev/null 2>&1 || die "shellcheck is missing and apt-get is not available: install shellcheck and re-run."
-    run_logged "apt-get install shellcheck" "$CACHE_DIR/logs/apt-shellcheck.log" \
-      bash -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck'
-  fi
+  ensure_apt_packages shellcheck
   log "$(shellcheck --version | sed -n 's/^version: /shellcheck /p')"
 }
 
 # install_registry: the CNCF distribution registry (OCI publishing tests), from the
 # Go module proxy at the pinned version.
 install_registry() {
-  local dir="$TOOLS_DIR/registry-$DISTRIBUTION_VERSION"
-  if [[ ! -x "$dir/registry" ]]; then
-    go_install_to "$dir" "-s -w" "github.com/distribution/distribution/v3/cmd/registry@$DISTRIBUTION_VERSION"
-  fi
-  link_tool registry "$dir/registry"
-  log "registry $DISTRIBUTION_VERSION"
+  install_go_tool registry "$DISTRIBUTION_VERSION" github.com/distribution/distribution/v3/cmd/registry
 }
 
 main() {
