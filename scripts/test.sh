@@ -8,8 +8,11 @@
 #   e2e     generated-chart/ installed into that cluster per flavor, checked with SQL
 # Options: --only TIER[,TIER...] runs some tiers (set-up steps they need still run).
 set -euo pipefail
+shopt -s inherit_errexit
 # shellcheck source=lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=lib/tiers.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/tiers.sh"
 cd "$PROJECT_ROOT"
 
 TIERS="fast,publish,local,cluster,e2e"
@@ -27,14 +30,6 @@ parse_args() {
 
 # wants TIER: true when TIER is to run.
 wants() { [[ ",$TIERS," == *",$1,"* ]]; }
-
-# vitest_tier NAME [VITEST_ARGS...]: run one vitest project, recording its JSON report for the summary.
-vitest_tier() {
-  local name=$1; shift
-  log "tier $name: running"
-  npx vitest run --project "${name%%-*}" "$@" --reporter=default --reporter=json --outputFile.json="$RESULTS_DIR/$name.json"
-  log "tier $name: passed"
-}
 
 PREBUILD_PID=""
 PREBUILD_LOG="$CACHE_DIR/logs/prebuild-images.log"
@@ -104,7 +99,9 @@ main() {
     fi
     vitest_tier e2e || status=1
   fi
-  npx tsx scripts/test-summary.ts "$RESULTS_DIR"
+  # The summary fails on its own when any tier failed or left no report; status also
+  # catches a tier whose report looks clean but whose runner exited non-zero.
+  summarize_tiers || status=1
   return "$status"
 }
 

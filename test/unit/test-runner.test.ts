@@ -1,0 +1,60 @@
+// The test command is honest: a failing test, a tier whose runner writes no report, or a test
+// file that cannot load turns the run red, and the closing line counts it. Runs the same
+// functions scripts/test.sh uses (scripts/lib/tiers.sh) on a fixture project, in seconds.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import { describe, expect, it } from "vitest";
+import { projectRoot } from "../../scripts/lib/tools.js";
+
+const fixtureConfig = join(projectRoot, "test/fixtures/test-runner/vitest.config.ts");
+
+/** Run TIERS the way scripts/test.sh does; the exit status and the closing line. */
+async function runTiers(...tiers: string[]) {
+  const calls = tiers.map((t) => `vitest_tier ${t} || status=1`).join("\n");
+  const script = `set -euo pipefail
+. scripts/lib/common.sh
+. scripts/lib/tiers.sh
+status=0
+${calls}
+summarize_tiers || status=1
+exit "$status"`;
+  const r = await execa("bash", ["-c", script], {
+    cwd: projectRoot,
+    reject: false,
+    env: { RESULTS_DIR: mkdtempSync(join(tmpdir(), "tiers-")), VITEST_CONFIG: fixtureConfig, CI: "true" },
+  });
+  const lines = r.stdout.trim().split("\n");
+  return { exitCode: r.exitCode, closing: lines[lines.length - 1], out: r.stdout, err: r.stderr };
+}
+
+describe("scripts/test.sh's tier runner", () => {
+  it("a tier with one failing test makes the run exit non-zero and the closing line count the failure", async () => {
+    const r = await runTiers("passing", "failing");
+    expect(r.exitCode, r.out + r.err).not.toBe(0);
+    expect(r.closing).toBe("2 passed, 1 failed, 0 skipped");
+    expect(r.out).toMatch(/FAILED tiers: failing/);
+    expect(r.err).toMatch(/tier failing: FAILED/);
+    expect(r.err).not.toMatch(/tier failing: passed/);
+  });
+
+  it("a tier whose runner writes no report counts as failed, by name", async () => {
+    const r = await runTiers("passing", "nosuchproject");
+    expect(r.exitCode).not.toBe(0);
+    expect(r.out).toMatch(/nosuchproject .*no report/);
+    expect(r.closing).toBe("1 passed, 1 failed, 0 skipped");
+  });
+
+  it("a test file that cannot load counts as a failure", async () => {
+    const r = await runTiers("broken");
+    expect(r.exitCode).not.toBe(0);
+    expect(r.closing).toMatch(/^0 passed, [1-9]\d* failed/);
+  });
+
+  it("exits 0 when every tier passes", async () => {
+    const r = await runTiers("passing");
+    expect(r.exitCode, r.out + r.err).toBe(0);
+    expect(r.closing).toBe("1 passed, 0 failed, 0 skipped");
+  });
+});
