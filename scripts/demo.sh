@@ -3,6 +3,7 @@
 # images, a local kind cluster), then install the chart and show replication working.
 #   FLAVOR=mysql|mariadb (default mysql), REPLICAS=N (default 3)
 set -euo pipefail
+shopt -s inherit_errexit
 # shellcheck source=lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$PROJECT_ROOT"

@@ -8,6 +8,7 @@
 # Usage: scripts/install-tools.sh            # all tools
 #        scripts/install-tools.sh node helm  # some of them
 set -euo pipefail
+shopt -s inherit_errexit
 . "$(dirname "$0")/lib/common.sh"
 
 TOOLS_DIR="$CACHE_DIR/tools"
@@ -41,7 +42,9 @@ install_node() {
     rm -rf "$dir"; mv "$tmp/out" "$dir"; rm -rf "$tmp"
   fi
   link_tool node "$dir/bin/node"
-  log "node $("$TOOLS_BIN/node" --version)"
+  # Checked apart: a failing $(...) inside log's argument would be ignored.
+  local v; v=$("$TOOLS_BIN/node" --version) || die "$TOOLS_BIN/node does not run; remove $dir and re-run."
+  log "node $v"
 }
 
 # install_helm: helm from the Go module proxy with its version string set.
@@ -52,7 +55,8 @@ install_helm() {
       "helm.sh/helm/v4/cmd/helm@$HELM_VERSION"
   fi
   link_tool helm "$dir/helm"
-  log "helm $("$TOOLS_BIN/helm" version --short)"
+  local v; v=$("$TOOLS_BIN/helm" version --short) || die "$TOOLS_BIN/helm does not run; remove $dir and re-run."
+  log "helm $v"
 }
 
 # install_helm3: Helm 3 at the oldest line the chart supports, for the compatibility
@@ -76,7 +80,8 @@ install_helm3() {
       "helm.sh/helm/v3/cmd/helm@$HELM3_VERSION"
   fi
   link_tool helm3 "$dir/helm"
-  log "helm3 $("$TOOLS_BIN/helm3" version --short)"
+  local v; v=$("$TOOLS_BIN/helm3" version --short) || die "$TOOLS_BIN/helm3 does not run; remove $dir and re-run."
+  log "helm3 $v"
 }
 
 # install_go_tool NAME VERSION PKG: a plain Go command (no version ldflags) into the cache, linked as NAME.
@@ -105,7 +110,9 @@ install_openapi_spec() {
     moddir=$(cd "$TOOLS_DIR" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')
     [[ -s "$moddir/api/openapi-spec/swagger.json" ]] || die "k8s.io/kubernetes@$KUBERNETES_VERSION has no api/openapi-spec/swagger.json (module dir: $moddir)"
     mkdir -p "$(dirname "$dest")"
-    cp "$moddir/api/openapi-spec/swagger.json" "$dest.tmp" && mv "$dest.tmp" "$dest"
+    # Not `cp && mv`: set -e ignores a failure left of &&, and the spec would be reported present.
+    cp "$moddir/api/openapi-spec/swagger.json" "$dest.tmp" || die "cannot write $dest.tmp (disk full?)"
+    mv "$dest.tmp" "$dest"
   fi
   log "Kubernetes OpenAPI spec $KUBERNETES_VERSION: $dest"
 }
@@ -113,7 +120,8 @@ install_openapi_spec() {
 # install_shellcheck: Debian's shellcheck (the in-pod scripts are linted with it).
 install_shellcheck() {
   ensure_apt_packages shellcheck
-  log "$(shellcheck --version | sed -n 's/^version: /shellcheck /p')"
+  local v; v=$(shellcheck --version | sed -n 's/^version: /shellcheck /p') || die "shellcheck is installed but does not run."
+  log "$v"
 }
 
 # install_registry: the CNCF distribution registry (OCI publishing tests), from the

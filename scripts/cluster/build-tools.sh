@@ -5,6 +5,7 @@
 # crictl ${CRI_TOOLS_VERSION} (the node image needs it too).
 # Usage: build-tools.sh [--kubectl-from-full-build]
 set -euo pipefail
+shopt -s inherit_errexit
 # shellcheck source=../lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 # shellcheck source=../images/node/lib.sh
@@ -26,7 +27,9 @@ build_crictl() {
 # install_tool SRC NAME: copy a built binary into $TOOLS_BIN atomically.
 install_tool() {
   if ! cmp -s "$1" "$TOOLS_BIN/$2"; then
-    cp "$1" "$TOOLS_BIN/.$2.tmp" && mv -f "$TOOLS_BIN/.$2.tmp" "$TOOLS_BIN/$2"
+    # Not `cp && mv`: set -e ignores a failure left of && (it only stopped here by being last).
+    cp "$1" "$TOOLS_BIN/.$2.tmp" || die "cannot copy $1 into $TOOLS_BIN"
+    mv -f "$TOOLS_BIN/.$2.tmp" "$TOOLS_BIN/$2"
   fi
 }
 

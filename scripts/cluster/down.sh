@@ -3,6 +3,7 @@
 # kubeconfig. Idempotent: nothing to delete is not an error. Cached images and
 # binaries stay, so the next up.sh is fast.
 set -euo pipefail
+shopt -s inherit_errexit
 # shellcheck source=../lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
@@ -11,7 +12,7 @@ CLUSTER_NAME=${CLUSTER_NAME:-mysql-chart}
 main() {
   if ! command -v kind >/dev/null 2>&1 || ! docker info >/dev/null 2>&1; then
     log "kind or Docker is not available: no cluster to delete"
-  elif kind get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; then
+  elif kind get clusters 2>/dev/null | grep -x "$CLUSTER_NAME" >/dev/null; then  # no -q: see up.sh cluster_exists
     log "deleting kind cluster $CLUSTER_NAME"
     kind delete cluster --name "$CLUSTER_NAME" >/dev/null 2>&1 ||
       die "kind delete cluster --name $CLUSTER_NAME failed; remove its containers with: docker rm -f \$(docker ps -aq --filter label=io.x-k8s.kind.cluster=$CLUSTER_NAME)"

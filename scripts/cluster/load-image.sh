@@ -4,6 +4,7 @@
 # registry. Use a tag other than :latest (or imagePullPolicy: IfNotPresent /
 # Never), since :latest makes the kubelet try to pull.
 set -euo pipefail
+shopt -s inherit_errexit
 # shellcheck source=../lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
@@ -12,7 +13,8 @@ CLUSTER_NAME=${CLUSTER_NAME:-mysql-chart}
 main() {
   (( $# > 0 )) || die "usage: $0 IMAGE... (local Docker images to load into kind cluster $CLUSTER_NAME)"
   need_cmd kind "Run scripts/cluster/up.sh first (it builds kind into $TOOLS_BIN)."
-  kind get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME" || die "no kind cluster named $CLUSTER_NAME; run scripts/cluster/up.sh first."
+  # grep without -q: an early exit could SIGPIPE kind and, with pipefail, fail the check.
+  kind get clusters 2>/dev/null | grep -x "$CLUSTER_NAME" >/dev/null || die "no kind cluster named $CLUSTER_NAME; run scripts/cluster/up.sh first."
   local img
   for img in "$@"; do
     docker image inspect "$img" >/dev/null 2>&1 || die "image $img is not in the local Docker; build it first."

@@ -12,6 +12,7 @@
 # $CACHE_DIR/kind-$CLUSTER_NAME.kubeconfig. Re-running after a failure resumes
 # the cached build where it stopped.
 set -euo pipefail
+shopt -s inherit_errexit
 # shellcheck source=../lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
@@ -39,14 +40,16 @@ parse_args() {
 kc() { kubectl --kubeconfig "$KUBECONFIG_PATH" "$@"; }
 
 # cluster_exists: true when kind knows a cluster of this name.
-cluster_exists() { kind get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; }
+# grep without -q reads all input: with pipefail, an early exit could SIGPIPE kind into a false "no".
+cluster_exists() { kind get clusters 2>/dev/null | grep -x "$CLUSTER_NAME" >/dev/null; }
 
 # cluster_healthy IMAGE: true when the existing cluster runs IMAGE (unless
 # stock), has 1 + WORKERS nodes, all Ready, and its system pods are Ready.
 cluster_healthy() {
   local image=$1 nodes ready cp
   kind get kubeconfig --name "$CLUSTER_NAME" >"$KUBECONFIG_PATH.tmp" 2>/dev/null || return 1
-  mv "$KUBECONFIG_PATH.tmp" "$KUBECONFIG_PATH"
+  # Called from `if`, so set -e is off here: check each step.
+  mv "$KUBECONFIG_PATH.tmp" "$KUBECONFIG_PATH" || return 1
   cp="$CLUSTER_NAME-control-plane"
   if [[ -n $image ]] && [[ $(docker inspect -f '{{.Config.Image}}' "$cp" 2>/dev/null) != "$image" ]]; then
     log "cluster $CLUSTER_NAME runs another node image than $image"; return 1
@@ -144,7 +147,9 @@ main() {
     check_disk_for_cluster
     create_cluster "$image"
   fi
-  kind get kubeconfig --name "$CLUSTER_NAME" >"$KUBECONFIG_PATH.tmp" && mv "$KUBECONFIG_PATH.tmp" "$KUBECONFIG_PATH"
+  # Not `a && b`: set -e ignores a failure left of &&.
+  kind get kubeconfig --name "$CLUSTER_NAME" >"$KUBECONFIG_PATH.tmp" || die "kind get kubeconfig --name $CLUSTER_NAME failed"
+  mv "$KUBECONFIG_PATH.tmp" "$KUBECONFIG_PATH"
   wait_system_ready
   load_test_image
   log "cluster $CLUSTER_NAME ready ($(kc get nodes --no-headers | wc -l) nodes, Kubernetes $(kc version -o json | jq -r .serverVersion.gitVersion))"

@@ -17,6 +17,7 @@
 # the API version down to the daemon's automatically. Both are fine for
 # `docker build` (legacy builder), `docker run`, `docker import` and kind.
 set -euo pipefail
+shopt -s inherit_errexit
 
 # shellcheck source=../lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
@@ -32,7 +33,9 @@ docker_ok() { timeout 20 docker info >/dev/null 2>&1; }
 # in this process's capability bounding set.
 bounding_set_lacks_sys_resource() {
   local hex
-  hex=$(awk '/^CapBnd:/ {print $2}' /proc/self/status)
+  # Checked: (( )) on an unread value just fails, which the if/|| callers take as "has it".
+  hex=$(awk '/^CapBnd:/ {print $2}' /proc/self/status) || die "cannot read /proc/self/status"
+  [[ $hex =~ ^[0-9a-fA-F]+$ ]] || die "cannot read CapBnd from /proc/self/status (got '$hex')"
   (( (16#$hex >> 24 & 1) == 0 ))
 }
 
@@ -47,11 +50,12 @@ install_engine() {
     printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; created_policy=1
   fi
   local rc=0
-  run_logged "apt-get update" "$CACHE_DIR/logs/apt-get-update.log" apt-get update || rc=$?
+  # Subshells: run_logged dies on failure, which would exit before policy-rc.d is removed.
+  ( run_logged "apt-get update" "$CACHE_DIR/logs/apt-get-update.log" apt-get update ) || rc=$?
   if (( rc == 0 )); then
-    run_logged "apt-get install docker.io" "$CACHE_DIR/logs/apt-get-docker.log" \
+    ( run_logged "apt-get install docker.io" "$CACHE_DIR/logs/apt-get-docker.log" \
       env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      docker.io containerd runc iptables jq ca-certificates || rc=$?
+      docker.io containerd runc iptables jq ca-certificates ) || rc=$?
   fi
   (( created_policy )) && rm -f "$policy"
   (( rc == 0 )) || die "Installing docker.io failed; see the log above."

@@ -4,6 +4,7 @@
 # Debian busybox-static package (a static binary: sh, httpd, wget, nc, nslookup).
 # Prints the image tarball's path; the image name is in $CACHE_DIR/busybox-image.
 set -euo pipefail
+shopt -s inherit_errexit
 # shellcheck source=../../lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../lib/common.sh"
 # shellcheck source=../node/lib.sh
@@ -27,8 +28,10 @@ main() {
   static_rootfs "$ctx/rootfs" /bin/busybox
   mkdir -p "$ctx/rootfs/bin" "$ctx/rootfs/data" "$ctx/rootfs/www"
   printf 'ok\n' >"$ctx/rootfs/www/index.html"
-  local a
-  for a in $(/bin/busybox --list); do
+  local a applets
+  # Listed apart: a failing $(...) in the for list would give an image without sh.
+  applets=$(/bin/busybox --list) || die "/bin/busybox --list failed"
+  for a in $applets; do
     [[ $a == busybox ]] || ln -sf ../usr/local/bin/busybox "$ctx/rootfs/bin/$a"
   done
   printf 'FROM scratch\nCOPY rootfs/ /\nENV PATH=/bin:/usr/local/bin\nCMD ["sh"]\n' >"$ctx/Dockerfile"

@@ -4,6 +4,7 @@
 # kubeadm's Deployment passes only arguments, so the image has an explicit
 # ENTRYPOINT. Prints the image tarball's path.
 set -euo pipefail
+shopt -s inherit_errexit
 # shellcheck source=../../lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../lib/common.sh"
 # shellcheck source=../node/lib.sh

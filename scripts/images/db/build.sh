@@ -20,6 +20,7 @@
 # Environment: DEBIAN_MIRROR overrides the mirror read from /etc/apt/sources*;
 # DB_IMAGES_REBUILD=1 ignores the caches and builds again.
 set -euo pipefail
+shopt -s inherit_errexit
 # shellcheck source-path=SCRIPTDIR
 
 # shellcheck source=../../lib/common.sh
@@ -93,7 +94,7 @@ debian_mirror() {
 build_key() {
   local recipe hash
   recipe="rev=$RECIPE_REV|suite=$SUITE|pkgs=$PKGS|common=$COMMON_PKGS|pin=$PIN|cmd=$CMD_JSON|path=$IMAGE_PATH"
-  hash=$(printf '%s' "$recipe" | sha256sum | cut -c1-12)
+  hash=$(printf '%s' "$recipe" | sha256sum | cut -c1-12) || return 1  # runs inside $(...): set -e may be off
   printf '%s-%s-%s-%s' "$1" "$SUITE" "$(printf '%s' "$PIN" | tr ':+~' '___')" "$hash"
 }
 

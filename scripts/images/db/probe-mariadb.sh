@@ -6,6 +6,7 @@
 # server on the copy. Prints "FACT key=value" lines that verify.sh collects, and
 # exits non-zero on the first failure.
 set -euo pipefail
+shopt -s inherit_errexit
 
 DATADIR=/var/lib/mysql
 SOCK=/run/mysqld/mysqld.sock

@@ -5,6 +5,7 @@
 # auto-generation, then shuts down. Prints "FACT key=value" lines that verify.sh
 # collects, and exits non-zero on the first failure.
 set -euo pipefail
+shopt -s inherit_errexit
 
 DATADIR=/var/lib/mysql
 SOCK=/var/run/mysqld/mysqld.sock
@@ -47,7 +48,10 @@ binaries() {
   fact os "$(. /etc/os-release && echo "$PRETTY_NAME")"
   fact mysqld.version "$(mysqld --version)"
   fact mysql.version "$(mysql --version)"
-  fact defaults.mysqld "$(my_print_defaults mysqld | tr '\n' ' ')" || fail "my_print_defaults cannot read /etc/mysql/my.cnf"
+  # The `|| fail` must test my_print_defaults, not fact: a $(...) argument's failure is ignored.
+  local defaults
+  defaults=$(my_print_defaults mysqld | tr '\n' ' ') || fail "my_print_defaults cannot read /etc/mysql/my.cnf"
+  fact defaults.mysqld "$defaults"
   fact config.my.cnf "$(grep -v '^#' /etc/mysql/my.cnf | tr '\n' ' ')"
   for b in bash sed grep gawk find ps socat gzip openssl hostname; do
     command -v "$b" >/dev/null || fail "$b missing from the image"

@@ -12,6 +12,7 @@
 # The probe's facts are written to $CACHE_DIR/images/db/verify-<image>.txt.
 # Exits non-zero when anything fails.
 set -euo pipefail
+shopt -s inherit_errexit
 # shellcheck source-path=SCRIPTDIR
 
 # shellcheck source=../../lib/common.sh

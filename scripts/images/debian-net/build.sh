@@ -4,6 +4,7 @@
 # built with debootstrap and imported as mysql-chart-toolkit/debian-net.
 # Prints the image name.
 set -euo pipefail
+shopt -s inherit_errexit
 # shellcheck source=../../lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../lib/common.sh"
 # shellcheck source=../node/lib.sh

@@ -5,6 +5,7 @@
 # build goes through a wrapper module requiring go.etcd.io/etcd/server/v3.
 # Prints the image tarball's path.
 set -euo pipefail
+shopt -s inherit_errexit
 # shellcheck source=../../lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../lib/common.sh"
 # shellcheck source=../node/lib.sh

@@ -6,6 +6,7 @@
 # The manifest kind applies is kube-router.yaml beside this script.
 # Prints the image tarball's path.
 set -euo pipefail
+shopt -s inherit_errexit
 # shellcheck source=../../lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../lib/common.sh"
 # shellcheck source=../node/lib.sh

@@ -11,6 +11,7 @@
 # wrapper module that requires k8s.io/kubernetes and replaces each staging
 # module with its published k8s.io/<name> v0.<minor>.<patch>.
 set -euo pipefail
+shopt -s inherit_errexit
 # shellcheck source=../../lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../lib/common.sh"
 # shellcheck source=../node/lib.sh
@@ -19,13 +20,14 @@ set -euo pipefail
 K8S_COMMANDS=(kubeadm kubelet kubectl kube-apiserver kube-controller-manager kube-scheduler kube-proxy)
 
 # k8s_gomod: print the wrapper go.mod for ${KUBERNETES_VERSION}.
+# Runs inside $(...), where set -e may be off: each step is checked.
 k8s_gomod() {
   local ver=${KUBERNETES_VERSION#v} src staging
-  src=$(go_module_dir k8s.io/kubernetes "$KUBERNETES_VERSION")
+  src=$(go_module_dir k8s.io/kubernetes "$KUBERNETES_VERSION") || return 1
   staging="v0.${ver#*.}"
   printf 'module mysqlcharttoolkit.local/k8sbuild\n\ngo 1.24.0\n\nrequire k8s.io/kubernetes %s\n\nreplace (\n' "$KUBERNETES_VERSION"
   sed -n '/^replace (/,/^)/p' "$src/go.mod" | sed -n 's#^[[:space:]]*\(k8s\.io/[^ ]*\) => \./staging/.*#\1#p' |
-    while read -r m; do printf '\t%s => %s %s\n' "$m" "$m" "$staging"; done
+    while read -r m; do printf '\t%s => %s %s\n' "$m" "$m" "$staging"; done || return 1
   printf ')\n'
 }
 

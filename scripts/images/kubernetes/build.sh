@@ -6,6 +6,7 @@
 # mysql-chart-toolkit/debian-net for iptables, ipset and conntrack.
 # Prints the image tarballs' paths.
 set -euo pipefail
+shopt -s inherit_errexit
 # shellcheck source=../../lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../lib/common.sh"
 # shellcheck source=../node/lib.sh

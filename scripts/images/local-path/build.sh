@@ -6,20 +6,22 @@
 # the setup/teardown shell scripts (Debian's static busybox).
 # Prints the two image tarballs' paths.
 set -euo pipefail
+shopt -s inherit_errexit
 # shellcheck source=../../lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../lib/common.sh"
 # shellcheck source=../node/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../node/lib.sh"
 
 # kind_const NAME: the value of a Go string constant in kind's node-image source.
+# (Runs inside $(...), where set -e may be off: the download is checked.)
 kind_const() {
-  local src; src=$(go_module_dir sigs.k8s.io/kind "$KIND_VERSION")
+  local src; src=$(go_module_dir sigs.k8s.io/kind "$KIND_VERSION") || return 1
   sed -n "s/^const $1 = \"\(.*\)\"$/\1/p" "$src/pkg/build/nodeimage/const_storage.go"
 }
 
 # provisioner_version: the local-path-provisioner version kind's image Makefile pins.
 provisioner_version() {
-  local src; src=$(go_module_dir sigs.k8s.io/kind "$KIND_VERSION")
+  local src; src=$(go_module_dir sigs.k8s.io/kind "$KIND_VERSION") || return 1
   sed -n 's/^VERSION=\(v.*\)$/\1/p' "$src/images/local-path-provisioner/Makefile"
 }
 

@@ -14,6 +14,7 @@
 # Prints the node image name (mysql-chart-toolkit/kind-node:<k8s>-<recipe hash>).
 # NODE_IMAGE_REBUILD=1 assembles the image again even when Docker has it.
 set -euo pipefail
+shopt -s inherit_errexit
 # shellcheck source=../../lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../lib/common.sh"
 # shellcheck source=lib.sh
@@ -25,7 +26,11 @@ BASE_KEY="bookworm-kind$KIND_VERSION-r$BASE_REV"
 BASE_PACKAGES=systemd,conntrack,iptables,nftables,iproute2,ethtool,util-linux,mount,kmod,libseccomp2,pigz,bash,ca-certificates,curl,jq,procps,containerd,runc,containernetworking-plugins,ipset,socat,ebtables
 
 # node_image_name: the tag of the node image for the current recipe.
-node_image_name() { printf 'mysql-chart-toolkit/kind-node:%s-%s\n' "$KUBERNETES_VERSION" "$(recipe_hash)"; }
+node_image_name() {
+  # Hash checked apart: a failing $(...) as printf's argument goes unnoticed (wrong tag).
+  local h; h=$(recipe_hash) && [[ -n $h ]] || return 1
+  printf 'mysql-chart-toolkit/kind-node:%s-%s\n' "$KUBERNETES_VERSION" "$h"
+}
 
 # check_disk: fail early when the cache or Docker's disk is nearly full.
 check_disk() {
@@ -153,8 +158,12 @@ assemble() {
     pkill containerd; for i in $(seq 1 20); do pgrep containerd >/dev/null || break; sleep 0.5; done
     rm -f /tmp/containerd.log' >"$work/preloaded.txt"
   log "preloaded into the node's containerd: $(tr '\n' ' ' <"$work/preloaded.txt")"
-  local want
-  for want in $("$k8s/kubeadm" config images list --kubernetes-version "$KUBERNETES_VERSION" 2>/dev/null); do
+  local want wants
+  # Listed apart: a failing $(...) in the for list would make this check pass with nothing checked.
+  if ! wants=$("$k8s/kubeadm" config images list --kubernetes-version "$KUBERNETES_VERSION" 2>/dev/null) || [[ -z $wants ]]; then
+    docker rm -f "$cid" >/dev/null; die "kubeadm config images list failed"
+  fi
+  for want in $wants; do
     grep -qx "$want" "$work/preloaded.txt" || { docker rm -f "$cid" >/dev/null; die "image $want that kubeadm needs is not preloaded"; }
   done
   docker commit --change 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]' --change 'CMD []' \
@@ -192,7 +201,11 @@ main() {
   rm -f "$tars"
   [[ $(docker inspect -f '{{.Config.StopSignal}}' "$image") == "SIGRTMIN+3" ]] || die "node image lacks STOPSIGNAL"
   # Drop image tarballs and node images of older recipes to save disk.
-  find "$CACHE_DIR/node-images" -mindepth 1 -maxdepth 1 -type d ! -name "$(recipe_hash)" -exec rm -rf {} + 2>/dev/null || true
+  # Hash checked apart: a failed $(recipe_hash) as -name's argument would prune the current recipe too.
+  local hash
+  if hash=$(recipe_hash); then
+    find "$CACHE_DIR/node-images" -mindepth 1 -maxdepth 1 -type d ! -name "$hash" -exec rm -rf {} + 2>/dev/null || true
+  fi
   docker images --format '{{.Repository}}:{{.Tag}}' mysql-chart-toolkit/kind-node | grep -vx "$image" |
     xargs -r docker rmi >/dev/null 2>&1 || true
   log "node image $image: built"

@@ -101,8 +101,9 @@ debootstrap_rootfs() {
   local dir=${1:?} suite=$2 variant=$3 pkgs=$4
   [[ $(id -u) -eq 0 ]] || die "debootstrap needs root: run this as root (sudo), or use USE_STOCK_NODE_IMAGE=1 where a registry is reachable."
   if ! command -v debootstrap >/dev/null 2>&1; then
-    run_logged "apt-get install debootstrap" "$LOG_DIR/apt-get-debootstrap.log" \
-      env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends debootstrap ||
+    # Subshell: run_logged dies itself, so the hint below would never be shown.
+    ( run_logged "apt-get install debootstrap" "$LOG_DIR/apt-get-debootstrap.log" \
+      env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends debootstrap ) ||
       die "could not install debootstrap; run: apt-get update && apt-get install -y debootstrap"
   fi
   debootstrap --variant="$variant" --include="$pkgs" "$suite" "$dir" "$(debian_mirror)"
@@ -153,7 +154,9 @@ recipe_hash() {
 # image_tar IMAGE: where the `docker save` tarball of IMAGE is cached (keyed by
 # the recipe hash, since a tag alone does not change when the recipe does).
 image_tar() {
-  printf '%s/node-images/%s/%s.tar\n' "$CACHE_DIR" "$(recipe_hash)" "$(printf '%s' "$1" | tr '/:' '__')"
+  # Hash checked apart: a failing $(...) as printf's argument goes unnoticed (wrong cache path).
+  local h; h=$(recipe_hash) && [[ -n $h ]] || return 1
+  printf '%s/node-images/%s/%s.tar\n' "$CACHE_DIR" "$h" "$(printf '%s' "$1" | tr '/:' '__')"
 }
 
 # build_image_tar IMAGE CONTEXT_DIR: build IMAGE from CONTEXT_DIR (its

@@ -4,6 +4,7 @@
 # registry.k8s.io/pause:${PAUSE_IMAGE_TAG}, with ENTRYPOINT /pause.
 # Prints the image tarball's path.
 set -euo pipefail
+shopt -s inherit_errexit
 # shellcheck source=../../lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../lib/common.sh"
 # shellcheck source=../node/lib.sh
