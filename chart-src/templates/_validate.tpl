@@ -1,15 +1,72 @@
 {{/*
-Rules across several values that values.schema.json cannot express. All broken rules are
-reported together in one failure.
+Rules that values.schema.json cannot express: across several values, on the release name, or
+on the lines of the free-form my.cnf values. All broken rules are reported together in one
+failure, each naming the values field.
 */}}
 {{- define "mysql.validate" -}}
 {{- $errors := list }}
+{{- $v := .Values }}
 {{- $a := .Values.auth }}
+
+{{- /* Names. The full name names the StatefulSet, whose pods carry the label
+controller-revision-hash=<name>-<hash of up to 10 characters>: a label value is at most 63
+characters, so the name is at most 52. That is the chart's longest suffix: the others are
+<name>-read (a Service, 63), <name>-client (a label key, 63), <name>-N (pod names, 63). */}}
+{{- $maxName := 52 }}
+{{- $fullname := include "mysql.fullname" . }}
+{{- $from := "" }}
+{{- if $v.fullnameOverride }}
+{{- $from = printf "fullnameOverride %q" $v.fullnameOverride }}
+{{- else if contains (default .Chart.Name $v.nameOverride) .Release.Name }}
+{{- $from = printf "the release name %q" .Release.Name }}
+{{- else if $v.nameOverride }}
+{{- $from = printf "the release name %q + nameOverride %q" .Release.Name $v.nameOverride }}
+{{- else }}
+{{- $from = printf "the release name %q + the chart name %q" .Release.Name .Chart.Name }}
+{{- end }}
+{{- if gt (len $fullname) $maxName }}
+{{- $errors = append $errors (printf "the resource name %q (from %s) is %d characters, more than %d: the StatefulSet's pods carry the label controller-revision-hash=<name>-<10-character hash>, which Kubernetes limits to 63; use a shorter release name or nameOverride, or set fullnameOverride" $fullname $from (len $fullname) $maxName) }}
+{{- end }}
+{{- if not (regexMatch "^[a-z]([-a-z0-9]*[a-z0-9])?$" $fullname) }}
+{{- $errors = append $errors (printf "the resource name %q (from %s) is not a DNS-1035 label (lowercase letters, digits and '-', starting with a letter), which Service names must be; use another release name or set fullnameOverride" $fullname $from) }}
+{{- end }}
+
+{{- /* Images: a registry host written into the repository as well as into registry. */}}
+{{- range $flavor := list "mysql" "mariadb" }}
+{{- $img := index $v.images $flavor | default dict }}
+{{- $registry := $img.registry | default "" | toString }}
+{{- $parts := splitList "/" ($img.repository | default "" | toString) }}
+{{- if and $registry (gt (len $parts) 1) }}
+{{- $first := first $parts }}
+{{- $host := first (splitList "/" $registry) }}
+{{- $dockerHub := has (lower $host) (list "docker.io" "index.docker.io" "registry-1.docker.io") }}
+{{- if or (contains ":" $first) (eq $first "localhost") (eq (lower $first) (lower $host)) (and $dockerHub (contains "." $first)) }}
+{{- $errors = append $errors (printf "images.%s.repository %q starts with a registry host while images.%s.registry is %q (the image would be %s/%s): put the host in images.%s.registry only" $flavor $img.repository $flavor $registry $registry $img.repository $flavor) }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- /* Accounts. */}}
+{{- $reserved := list "root" "mysql" "mysql.sys" "mysql.session" "mysql.infoschema" "mariadb.sys" "public" }}
+{{- range $k := list "replicationUser" "cloneUser" "username" }}
+{{- $user := index $a $k | default "" | toString }}
+{{- if has (lower $user) $reserved }}
+{{- $errors = append $errors (printf "auth.%s %q is a reserved account of the server (root, mysql, mysql.sys, mysql.session, mysql.infoschema, mariadb.sys, PUBLIC, in any letter case); choose another name" $k $user) }}
+{{- end }}
+{{- end }}
 {{- if eq $a.replicationUser $a.cloneUser }}
 {{- $errors = append $errors "auth.cloneUser must differ from auth.replicationUser (they hold different privileges)" }}
 {{- end }}
-{{- if has $a.username (list "root" $a.replicationUser $a.cloneUser) }}
-{{- $errors = append $errors (printf "auth.username %q clashes with an account the chart manages (root, auth.replicationUser, auth.cloneUser)" $a.username) }}
+{{- if and $a.username (has $a.username (list $a.replicationUser $a.cloneUser)) }}
+{{- $errors = append $errors (printf "auth.username %q clashes with an account the chart manages (auth.replicationUser, auth.cloneUser)" $a.username) }}
+{{- end }}
+{{- if has (lower ($a.database | default "" | toString)) (list "mysql" "sys" "information_schema" "performance_schema") }}
+{{- $errors = append $errors (printf "auth.database %q is a system schema of the server; choose another name" $a.database) }}
+{{- end }}
+{{- range $k := list "rootPassword" "replicationPassword" "clonePassword" "password" }}
+{{- if regexMatch "[\r\n]" (index $a $k | default "" | toString) }}
+{{- $errors = append $errors (printf "auth.%s contains a line break (a file given with --set-file ends with one?); remove it" $k) }}
+{{- end }}
 {{- end }}
 {{- if and $a.password (not $a.username) }}
 {{- $errors = append $errors "auth.password is set but auth.username is empty" }}
@@ -17,10 +74,169 @@ reported together in one failure.
 {{- if and $a.existingSecret (or $a.rootPassword $a.replicationPassword $a.clonePassword $a.password) }}
 {{- $errors = append $errors "auth.existingSecret is set: leave auth.rootPassword, auth.replicationPassword, auth.clonePassword and auth.password empty (the Secret holds them)" }}
 {{- end }}
-{{- if and (eq .Values.flavor "mariadb") (eq (int .Values.clone.backupPort) (int .Values.service.port)) }}
+
+{{- /* Numbers across fields. */}}
+{{- $replicas := int64 $v.replicas }}
+{{- if gt (add (int64 $v.serverIdOffset) $replicas) 4294967295 }}
+{{- $errors = append $errors (printf "serverIdOffset (%d) + replicas (%d) exceeds 4294967295, the largest server_id" (int64 $v.serverIdOffset) $replicas) }}
+{{- end }}
+{{- if and (eq $v.flavor "mariadb") (gt (int64 $v.config.binlogExpireSeconds) 8553600) }}
+{{- $errors = append $errors (printf "config.binlogExpireSeconds (%d) exceeds MariaDB's maximum binlog_expire_logs_seconds, 8553600 (99 days)" (int64 $v.config.binlogExpireSeconds)) }}
+{{- end }}
+{{- if and (eq $v.flavor "mariadb") (eq (int $v.clone.backupPort) (int $v.service.port)) }}
 {{- $errors = append $errors "clone.backupPort must differ from service.port" }}
 {{- end }}
+{{- range $p := list "startup" "liveness" }}
+{{- $probe := index $v.probes $p | default dict }}
+{{- if and (hasKey $probe "successThreshold") (ne (int64 (index $probe "successThreshold")) 1) }}
+{{- $errors = append $errors (printf "probes.%s.successThreshold must be 1: Kubernetes refuses any other value for %s probes" $p $p) }}
+{{- end }}
+{{- end }}
+{{- if and $v.podDisruptionBudget.enabled (gt $replicas 1) (ge (int64 $v.podDisruptionBudget.maxUnavailable) $replicas) }}
+{{- $errors = append $errors (printf "podDisruptionBudget.maxUnavailable (%d) must be below replicas (%d): a node drain could evict every pod at once" (int64 $v.podDisruptionBudget.maxUnavailable) $replicas) }}
+{{- end }}
+{{- range $c := list "server" "sidecar" "init" }}
+{{- $r := index $v.resources $c | default dict }}
+{{- range $q := list "cpu" "memory" "ephemeral-storage" }}
+{{- $req := dig "requests" $q "" $r }}
+{{- $lim := dig "limits" $q "" $r }}
+{{- if and (ne (toString $req) "") (ne (toString $lim) "") }}
+{{- if gt (float64 (include "mysql.quantityValue" $req)) (mulf (float64 (include "mysql.quantityValue" $lim)) 1.000000001) }}
+{{- $errors = append $errors (printf "resources.%s.requests.%s (%v) exceeds resources.%s.limits.%s (%v): Kubernetes refuses a request above its limit" $c $q $req $c $q $lim) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- /* Label and annotation keys: [DNS subdomain prefix (<= 253) + "/"] name (<= 63). Checked
+here rather than with the schema's propertyNames, whose Helm messages name the wrong field. */}}
+{{- $keyMaps := dict "commonLabels" $v.commonLabels "podLabels" $v.podLabels "nodeSelector" $v.nodeSelector "commonAnnotations" $v.commonAnnotations "podAnnotations" $v.podAnnotations "service.annotations" $v.service.annotations "persistence.annotations" $v.persistence.annotations }}
+{{- range $field := keys $keyMaps | sortAlpha }}
+{{- range $key := keys (index $keyMaps $field | default dict) | sortAlpha }}
+{{- $prefix := ternary (regexReplaceAll "/[^/]*$" $key "") "" (contains "/" $key) }}
+{{- if or (not (regexMatch "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$" $key)) (gt (len $prefix) 253) }}
+{{- $errors = append $errors (printf "%s key %q is not a valid Kubernetes key: an optional DNS prefix (lowercase, at most 253 characters) and '/', then a name of at most 63 characters of A-Z a-z 0-9 - _ . starting and ending with a letter or digit" $field $key) }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- /* Labels and annotations the chart sets itself. */}}
+{{- $selectorLabels := list "app.kubernetes.io/name" "app.kubernetes.io/instance" }}
+{{- $chartLabels := list "app.kubernetes.io/version" "app.kubernetes.io/managed-by" "app.kubernetes.io/part-of" "helm.sh/chart" }}
+{{- range $field := list "commonLabels" "podLabels" }}
+{{- range $key := keys (index $v $field | default dict) | sortAlpha }}
+{{- if has $key $selectorLabels }}
+{{- $errors = append $errors (printf "%s sets %s, a selector label of the chart: the StatefulSet's selector would no longer match its pods; remove it" $field $key) }}
+{{- else if has $key $chartLabels }}
+{{- $errors = append $errors (printf "%s sets %s, a label the chart sets itself (it would appear twice); remove it" $field $key) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- range $key := keys ($v.podLabels | default dict) | sortAlpha }}
+{{- if hasKey ($v.commonLabels | default dict) $key }}
+{{- $errors = append $errors (printf "podLabels and commonLabels both set %s (it would appear twice on the pods); set it in one of them" $key) }}
+{{- end }}
+{{- end }}
+{{- range $field := list "commonAnnotations" "podAnnotations" }}
+{{- range $key := keys (index $v $field | default dict) | sortAlpha }}
+{{- if has $key (list "checksum/config" "checksum/scripts") }}
+{{- $errors = append $errors (printf "%s sets %s, a pod annotation the chart sets itself (it rolls the pods when the configuration changes); remove it" $field $key) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- range $key := keys ($v.podAnnotations | default dict) | sortAlpha }}
+{{- if hasKey ($v.commonAnnotations | default dict) $key }}
+{{- $errors = append $errors (printf "podAnnotations and commonAnnotations both set %s (it would appear twice on the pods); set it in one of them" $key) }}
+{{- end }}
+{{- end }}
+{{- range $field := list "commonAnnotations" "service.annotations" }}
+{{- $map := ternary $v.commonAnnotations $v.service.annotations (eq $field "commonAnnotations") | default dict }}
+{{- range $key := keys $map | sortAlpha }}
+{{- if hasPrefix "helm.sh/hook" $key }}
+{{- $errors = append $errors (printf "%s sets %s, which would turn the chart's resources into Helm hooks; remove it" $field $key) }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- /* my.cnf lines from values: they come after the chart's own, so they could silently
+undo its safety settings. Option names are compared as the server reads them: case-insensitive,
+'-' and '_' alike, with the prefixes --, loose-, skip-, disable-, enable-, maximum- removed. */}}
+{{- $managed := dict
+  "read_only" "read-only replicas"
+  "super_read_only" "read-only replicas"
+  "sync_binlog" "durability"
+  "innodb_flush_log_at_trx_commit" "durability"
+  "binlog_format" "row-based binary logs"
+  "gtid_mode" "GTID replication"
+  "enforce_gtid_consistency" "GTID replication"
+  "gtid_strict_mode" "GTID replication"
+  "log_bin" "binary logging"
+  "log_replica_updates" "replicas log what they apply"
+  "log_slave_updates" "replicas log what they apply"
+  "server_id" "server_id = serverIdOffset + ordinal"
+  "port" "the port is service.port"
+  "datadir" "the data directory"
+  "socket" "the server socket the scripts use"
+  "relay_log_recovery" "replica crash recovery"
+  "report_host" "each pod's DNS name"
+  "binlog_expire_logs_seconds" "set config.binlogExpireSeconds"
+  "expire_logs_days" "set config.binlogExpireSeconds"
+  "skip_replica_start" "the sidecar starts replication"
+  "skip_slave_start" "the sidecar starts replication"
+  "bind_address" "replication, clones and probes connect over the network"
+  "skip_networking" "replication, clones and probes connect over the network"
+  "skip_grant_tables" "authentication"
+  "plugin_load" "it would drop the clone plugin; use plugin-load-add"
+}}
+{{- $prefixes := list "loose_" "skip_" "disable_" "enable_" "maximum_" }}
+{{- range $field := list "common" "primary" "replica" }}
+{{- range $line := splitList "\n" (index $v.config $field | default "" | toString) }}
+{{- $l := trim $line }}
+{{- if hasPrefix "!" $l }}
+{{- $errors = append $errors (printf "config.%s includes other option files (%s), which could override the settings the chart manages; remove the line" $field $l) }}
+{{- else if and $l (not (hasPrefix "#" $l)) (not (hasPrefix ";" $l)) (not (hasPrefix "[" $l)) }}
+{{- $name := regexReplaceAll "[\\s=].*$" $l "" }}
+{{- $n := $name | lower | replace "-" "_" | trimPrefix "__" }}
+{{- $found := "" }}
+{{- range $i := until 5 }}
+{{- if and (not $found) (hasKey $managed $n) }}{{ $found = $n }}{{ end }}
+{{- $stripped := false }}
+{{- range $p := $prefixes }}
+{{- if and (not $stripped) (hasPrefix $p $n) }}{{ $n = trimPrefix $p $n }}{{ $stripped = true }}{{ end }}
+{{- end }}
+{{- end }}
+{{- if $found }}
+{{- $what := ternary $found (printf "%s (%s)" $name $found) (eq $name $found) }}
+{{- $errors = append $errors (printf "config.%s sets %s, which the chart manages (%s); remove the line" $field $what (index $managed $found)) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
 {{- if $errors }}
 {{- fail (printf "\n\nInvalid values:\n  - %s\n" (join "\n  - " $errors)) }}
 {{- end }}
+{{- end }}
+
+{{/*
+A Kubernetes quantity (string or number) as a plain number, to compare requests with limits:
+2Gi, 500m, 1.5, 1e3. Milli and negative exponents divide, so 100m equals 0.1 exactly.
+*/}}
+{{- define "mysql.quantityValue" -}}
+{{- $q := toString . | trimPrefix "+" }}
+{{- $num := regexFind "^([0-9]+([.][0-9]*)?|[.][0-9]+)" $q }}
+{{- $suffix := trimPrefix $num $q }}
+{{- $value := float64 $num }}
+{{- $multipliers := dict "k" 1e3 "M" 1e6 "G" 1e9 "T" 1e12 "P" 1e15 "E" 1e18 "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "Ti" 1099511627776.0 "Pi" 1125899906842624.0 "Ei" 1152921504606846976.0 }}
+{{- if eq $suffix "m" }}
+{{- $value = divf $value 1000.0 }}
+{{- else if hasKey $multipliers $suffix }}
+{{- $value = mulf $value (index $multipliers $suffix) }}
+{{- else if $suffix }}
+{{- $exp := atoi (trimPrefix "+" (substr 1 -1 $suffix)) }}
+{{- range until (int (ternary (sub 0 $exp) $exp (lt $exp 0))) }}
+{{- $value = ternary (divf $value 10.0) (mulf $value 10.0) (lt $exp 0) }}
+{{- end }}
+{{- end }}
+{{- $value }}
 {{- end }}

@@ -2,7 +2,8 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { loadAll } from "js-yaml";
-import { helmTemplate, type TemplateOptions } from "../../scripts/lib/helm.js";
+import { expect } from "vitest";
+import { helm, helmTemplate, type HelmResult, type TemplateOptions } from "../../scripts/lib/helm.js";
 import { projectRoot } from "../../scripts/lib/tools.js";
 
 export const chartDir = join(projectRoot, "generated-chart");
@@ -46,4 +47,28 @@ export function container(podSpec: K8sObject["spec"], name: string) {
 /** An env var's value of a container, or undefined. */
 export function envOf(c: { env?: { name: string; value?: string }[] }, name: string): string | undefined {
   return c.env?.find((e) => e.name === name)?.value;
+}
+
+/** `helm template RELEASE <chart> ARGS...` (ARGS as given: --set, --set-string, --set-file, --values); never throws. */
+export function templateWith(args: string[], release = "x"): Promise<HelmResult> {
+  return helm(["template", release, chartDir, ...args], { allowFailure: true });
+}
+
+/** Helm must refuse the chart with ARGS (as release RELEASE); returns its message (stderr). */
+export async function refusedWith(args: string[], release = "x"): Promise<string> {
+  const r = await templateWith(args, release);
+  expect(r.exitCode, `accepted: release ${release} ${args.join(" ")}`).not.toBe(0);
+  return r.stderr;
+}
+
+/** Helm must refuse the chart with these --set values; returns its message (stderr). */
+export function refused(...sets: string[]): Promise<string> {
+  return refusedWith(sets.flatMap((s) => ["--set", s]));
+}
+
+/** Helm must render the chart with ARGS (as release RELEASE); returns the manifests. */
+export async function acceptedWith(args: string[], release = "x"): Promise<string> {
+  const r = await templateWith(args, release);
+  expect(r.exitCode, `refused: release ${release} ${args.join(" ")}\n${r.stderr}`).toBe(0);
+  return r.stdout;
 }

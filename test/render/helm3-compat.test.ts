@@ -71,7 +71,7 @@ describe("Helm 3 compatibility", () => {
   });
 
   it("refuses a password together with auth.existingSecret with Helm 3.18, naming both fields", async () => {
-    const err = await refusedByHelm3("auth.existingSecret=mine", "auth.rootPassword=x");
+    const err = await refusedByHelm3("auth.existingSecret=mine", "auth.rootPassword=root-password-1");
     expect(err).toMatch(/existingSecret/);
     expect(err).toMatch(/rootPassword/);
   });
