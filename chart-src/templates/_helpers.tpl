@@ -1,21 +1,22 @@
-{{/* Chart name, cut to 63 characters (a DNS label). */}}
+{{/* Chart name: nameOverride (a DNS-1123 label of at most 63 characters, checked by the schema) or the chart's. */}}
 {{- define "mysql.name" -}}
-{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- default .Chart.Name .Values.nameOverride }}
 {{- end }}
 
 {{/*
-Fully qualified name of the release's resources, cut to 63 characters.
-It also names the StatefulSet and the headless Service, so pods are <fullname>-N.<fullname>.
+Fully qualified name of the release's resources. It also names the StatefulSet and the headless
+Service, so pods are <fullname>-N.<fullname>. Never cut: "mysql.validate" refuses a name longer
+than 52 characters or not a DNS-1035 label, since a cut name could collide with another release's.
 */}}
 {{- define "mysql.fullname" -}}
 {{- if .Values.fullnameOverride }}
-{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- .Values.fullnameOverride }}
 {{- else }}
 {{- $name := default .Chart.Name .Values.nameOverride }}
 {{- if contains $name .Release.Name }}
-{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- .Release.Name }}
 {{- else }}
-{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- printf "%s-%s" .Release.Name $name }}
 {{- end }}
 {{- end }}
 {{- end }}
@@ -58,7 +59,7 @@ annotations:
 
 {{/* Read Service: every Ready pod, primary included. */}}
 {{- define "mysql.readServiceName" -}}
-{{- printf "%s-read" (include "mysql.fullname" . | trunc 58 | trimSuffix "-") }}
+{{- printf "%s-read" (include "mysql.fullname" .) }}
 {{- end }}
 
 {{/* Stable DNS name of the primary (pod 0), the only host that accepts writes. */}}
@@ -69,6 +70,28 @@ annotations:
 {{/* Name of the Secret holding the passwords. */}}
 {{- define "mysql.secretName" -}}
 {{- default (include "mysql.fullname" .) .Values.auth.existingSecret }}
+{{- end }}
+
+{{/*
+Name of the chart's own Secret beside a user's auth.existingSecret: it holds the internal-only
+password (clone) when the user's Secret does not, so a Secret made for another chart works.
+*/}}
+{{- define "mysql.internalSecretName" -}}
+{{- printf "%s-internal" (include "mysql.fullname" .) }}
+{{- end }}
+
+{{/* The Secret volume(s) of every pod that reads passwords (database pods and the test pod). */}}
+{{- define "mysql.secretVolumes" -}}
+- name: secrets
+  secret:
+    secretName: {{ include "mysql.secretName" . }}
+    defaultMode: 288 # 0440: readable by the fsGroup only
+{{- if .Values.auth.existingSecret }}
+- name: secrets-internal
+  secret:
+    secretName: {{ include "mysql.internalSecretName" . }}
+    defaultMode: 288
+{{- end }}
 {{- end }}
 
 {{/* The image of the chosen flavor, as registry/repository:tag or @digest. */}}
@@ -113,6 +136,14 @@ annotations:
   value: {{ .Values.auth.replicationUser | quote }}
 - name: CLONE_USER
   value: {{ .Values.auth.cloneUser | quote }}
+- name: APP_USER
+  value: {{ .Values.auth.username | quote }}
+- name: APP_DATABASE
+  value: {{ .Values.auth.database | quote }}
+{{- if .Values.auth.existingSecret }}
+- name: INTERNAL_SECRETS_DIR
+  value: /etc/mysql-chart/secrets-internal
+{{- end }}
 {{- end }}
 
 {{/* Volume mounts every container shares: scripts, Secret, run dir and /tmp. */}}
@@ -122,6 +153,11 @@ annotations:
 - name: secrets
   mountPath: /etc/mysql-chart/secrets
   readOnly: true
+{{- if .Values.auth.existingSecret }}
+- name: secrets-internal
+  mountPath: /etc/mysql-chart/secrets-internal
+  readOnly: true
+{{- end }}
 - name: run
   mountPath: /run/mysqld
 - name: tmp

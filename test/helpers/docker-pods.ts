@@ -1,7 +1,7 @@
 // Pods without Kubernetes: each "pod" is a Docker container on a private network, reachable
 // by the same stable name a StatefulSet pod has (db-N.db), running the chart's scripts in the
 // pod's order: choose-config, prepare-data, then the server and the replication sidecar.
-import { chmodSync, chownSync, mkdirSync, mkdtempSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -66,6 +66,7 @@ export class LocalPods {
       BACKUP_PORT: "3307",
       MAX_LAG_SECONDS: "60",
       CONNECT_RETRY_SECONDS: "2",
+      PASSWORD_CHECK_SECONDS: "2",
       ...o.env,
     };
     const entry =
@@ -90,6 +91,13 @@ export class LocalPods {
     const r = await docker(args);
     if (r.exitCode !== 0) throw new Error(`docker run ${name} failed: ${r.stderr}`);
     this.started.add(name);
+  }
+
+  /** Change one key of the Secret every pod mounts (as editing a Kubernetes Secret does, at once). */
+  setSecret(key: string, value: string) {
+    const f = join(this.dir, "secrets", key);
+    writeFileSync(`${f}.new`, value);
+    renameSync(`${f}.new`, f);
   }
 
   async stop(ordinal: number) {

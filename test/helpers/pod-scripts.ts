@@ -1,7 +1,7 @@
 // Run the chart's in-pod scripts outside Kubernetes: a sandbox laid out like a pod (scripts,
 // config source, Secret files, run and data dirs), and a way to call a script's functions
 // with some of them replaced, so decisions are tested without servers.
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -22,19 +22,13 @@ export interface Sandbox {
   env: Record<string, string>;
 }
 
-/** The scripts of FLAVOR laid out as the scripts ConfigMap mounts them (flat, flavor.sh beside lib.sh). */
+/** The scripts of FLAVOR laid out as the scripts ConfigMap mounts them: files/scripts/*.sh and the flavor's own, flat and executable. */
 export function layoutScripts(dir: string, flavor: Flavor): void {
   mkdirSync(dir, { recursive: true });
-  for (const f of ["lib.sh", "choose-config.sh", "prepare-data.sh", "run-server.sh", "replication-sidecar.sh", "probe.sh", "helm-test.sh"]) {
-    copyFileSync(join(scriptsSrc, f), join(dir, f));
-  }
-  copyFileSync(join(scriptsSrc, flavor, "flavor.sh"), join(dir, "flavor.sh"));
-  if (flavor === "mariadb") copyFileSync(join(scriptsSrc, "mariadb/serve-backup.sh"), join(dir, "serve-backup.sh"));
-  for (const f of ["choose-config.sh", "prepare-data.sh", "run-server.sh", "replication-sidecar.sh", "probe.sh", "helm-test.sh", "serve-backup.sh"]) {
-    try {
+  for (const from of [scriptsSrc, join(scriptsSrc, flavor)]) {
+    for (const f of readdirSync(from).filter((x) => x.endsWith(".sh"))) {
+      copyFileSync(join(from, f), join(dir, f));
       chmodSync(join(dir, f), 0o755);
-    } catch {
-      /* serve-backup.sh exists for MariaDB only */
     }
   }
 }
@@ -113,7 +107,7 @@ export function sandbox(flavor: Flavor, podName = "db-1"): Sandbox {
  * then run BODY in bash with `set -euo pipefail`. BODY may redefine functions first.
  */
 export async function runBash(s: Sandbox, script: string | null, body: string, env: Record<string, string> = {}) {
-  const sources = [`. "${s.scripts}/lib.sh"`, `. "${s.scripts}/flavor.sh"`];
+  const sources = [`. "${s.scripts}/lib.sh"`, `. "${s.scripts}/flavor.sh"`, `. "${s.scripts}/passwords.sh"`];
   if (script) sources.push(`. "${s.scripts}/${script}"`);
   return execa("bash", ["-c", `set -euo pipefail\n${sources.join("\n")}\n${body}`], {
     env: { ...s.env, ...env, PATH: process.env.PATH ?? "" },

@@ -1,8 +1,8 @@
-// The Secret: every account has a password, given or generated; none with existingSecret.
+// The Secret: every account has a password, given or generated; with existingSecret, only the
+// internal clone password the user's Secret may lack.
 import { describe, expect, it } from "vitest";
-import { render } from "../helpers/render.js";
 import { helm } from "../../scripts/lib/helm.js";
-import { chartDir } from "../helpers/render.js";
+import { chartDir, envOf, findDoc, render } from "../helpers/render.js";
 
 const secretOf = async (set: Record<string, string | number | boolean> = {}) =>
   (await render({ set, showOnly: ["templates/secret.yaml"] }))[0];
@@ -15,11 +15,11 @@ describe("Secret", () => {
     for (const v of Object.values(s.data) as string[]) expect(decode(v)).toMatch(/^[A-Za-z0-9]{24}$/);
   });
 
-  it("uses the passwords given in values", async () => {
-    const s = await secretOf({ "auth.rootPassword": "r00t", "auth.replicationPassword": "repl", "auth.clonePassword": "cl" });
-    expect(decode(s.data["mysql-root-password"])).toBe("r00t");
-    expect(decode(s.data["mysql-replication-password"])).toBe("repl");
-    expect(decode(s.data["mysql-clone-password"])).toBe("cl");
+  it("uses the passwords given in values (a changed one is how a password is rotated)", async () => {
+    const s = await secretOf({ "auth.rootPassword": "root-password-1", "auth.replicationPassword": "replication-pw-1", "auth.clonePassword": "clone-password-1" });
+    expect(decode(s.data["mysql-root-password"])).toBe("root-password-1");
+    expect(decode(s.data["mysql-replication-password"])).toBe("replication-pw-1");
+    expect(decode(s.data["mysql-clone-password"])).toBe("clone-password-1");
   });
 
   it("adds the application user's password only when auth.username is set", async () => {
@@ -32,13 +32,35 @@ describe("Secret", () => {
     expect((await secretOf()).metadata.annotations["helm.sh/resource-policy"]).toBe("keep");
   });
 
-  it("is not rendered when auth.existingSecret names the user's own", async () => {
+  it("with auth.existingSecret, renders only <fullname>-internal holding a generated clone password", async () => {
+    const secrets = (await render({ set: { "auth.existingSecret": "mine" } })).filter((d) => d.kind === "Secret");
+    expect(secrets.map((d) => d.metadata.name)).toEqual(["mysql-internal"]);
+    expect(Object.keys(secrets[0].data)).toEqual(["mysql-clone-password"]);
+    expect(decode(secrets[0].data["mysql-clone-password"])).toMatch(/^[A-Za-z0-9]{24}$/);
+    expect(secrets[0].metadata.annotations["helm.sh/resource-policy"]).toBe("keep");
+  });
+
+  it("with auth.existingSecret, pods mount the user's Secret and, as a fallback for the clone password, the internal one", async () => {
     const docs = await render({ set: { "auth.existingSecret": "mine" } });
-    expect(docs.filter((d) => d.kind === "Secret")).toEqual([]);
+    const sts = findDoc(docs, "StatefulSet");
+    const vols = sts.spec.template.spec.volumes.filter((v: { secret?: unknown }) => v.secret);
+    expect(vols.map((v: { secret: { secretName: string } }) => v.secret.secretName)).toEqual(["mine", "mysql-internal"]);
+    for (const c of [...sts.spec.template.spec.initContainers, ...sts.spec.template.spec.containers]) {
+      expect(envOf(c, "INTERNAL_SECRETS_DIR"), c.name).toBe("/etc/mysql-chart/secrets-internal");
+      expect(c.volumeMounts.map((m: { name: string }) => m.name)).toContain("secrets-internal");
+    }
+    const test = findDoc(docs, "Pod");
+    expect(test.spec.volumes.map((v: { name: string }) => v.name)).toContain("secrets-internal");
+  });
+
+  it("without auth.existingSecret, pods mount only the chart's Secret", async () => {
+    const sts = findDoc(await render(), "StatefulSet");
+    expect(sts.spec.template.spec.volumes.map((v: { name: string }) => v.name)).not.toContain("secrets-internal");
+    expect(envOf(sts.spec.template.spec.containers[0], "INTERNAL_SECRETS_DIR")).toBeUndefined();
   });
 
   it("refuses passwords in values together with existingSecret, naming the fields", async () => {
-    const r = await helm(["template", "x", chartDir, "--set", "auth.existingSecret=mine", "--set", "auth.rootPassword=x"], { allowFailure: true });
+    const r = await helm(["template", "x", chartDir, "--set", "auth.existingSecret=mine", "--set", "auth.rootPassword=a-long-enough-password"], { allowFailure: true });
     expect(r.exitCode).not.toBe(0);
     expect(r.stderr).toMatch(/auth\.existingSecret is set: leave auth\.rootPassword/);
   });

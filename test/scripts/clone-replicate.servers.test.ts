@@ -2,7 +2,7 @@
 // containers (images built from Debian packages), before any Kubernetes cluster exists.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dockerAvailable, imageExists, LocalPods } from "../helpers/docker-pods.js";
-import type { Flavor } from "../helpers/pod-scripts.js";
+import { type Flavor, testPasswords } from "../helpers/pod-scripts.js";
 
 const flavors: { name: string; flavor: Flavor; image: string }[] = [
   { name: "MySQL 9.7", flavor: "mysql", image: process.env.MYSQL_IMAGE ?? "mysql-chart/mysql:9.7-debian" },
@@ -128,6 +128,50 @@ SH
         expect(r.stderr).not.toMatch(/preparing the backup/);
       });
     }
+
+    it("a root and replication password rotated in the Secret reaches every server; probes and replication never stop", async () => {
+      const t0 = Date.now();
+      const notReady: string[] = [];
+      let done = false;
+      const sampler = (async () => {
+        while (!done) {
+          for (const i of [0, 1, 2]) {
+            const r = await pods.bash(i, "/opt/mysql-chart/scripts/probe.sh readiness");
+            if (r.exitCode !== 0) notReady.push(`db-${i}: ${(r.stdout + r.stderr).trim()}`);
+          }
+        }
+      })();
+      try {
+        pods.setSecret("mysql-root-password", "root-after-rotation");
+        pods.setSecret("mysql-replication-password", "repl-after-rotation");
+        for (const i of [0, 1, 2]) {
+          await pods.waitFor(i, "SELECT 1", "1");
+          const deadline = Date.now() + 60_000;
+          while ((await pods.appSql(i, "SELECT 1", "root")).exitCode !== 0) {
+            if (Date.now() > deadline) throw new Error(`db-${i} does not take root's new password`);
+            await new Promise((r) => setTimeout(r, 1000));
+          }
+        }
+        for (const i of [1, 2]) {
+          const deadline = Date.now() + 60_000;
+          while (!/re-pointing replication with it/.test(await pods.logs(i))) {
+            if (Date.now() > deadline) throw new Error(`db-${i} did not re-point replication`);
+            await new Promise((r) => setTimeout(r, 1000));
+          }
+        }
+      } finally {
+        done = true;
+        await sampler;
+      }
+      timings.passwordRotation = Date.now() - t0;
+      expect(notReady, "readiness failures during the rotation").toEqual([]);
+      const oldLogin = await pods.bash(0, `old=$(cat); write_client_cnf /tmp/old.cnf root "$old" db-0.db 3306; sql /tmp/old.cnf <<<"SELECT 1"`, testPasswords["mysql-root-password"]);
+      expect(oldLogin.exitCode, "the old root password still works").not.toBe(0);
+      const restart = f.flavor === "mysql" ? "STOP REPLICA IO_THREAD; START REPLICA IO_THREAD;" : "STOP SLAVE IO_THREAD; START SLAVE IO_THREAD;";
+      for (const i of [1, 2]) await pods.sql(i, restart);
+      await pods.sql(0, "INSERT INTO appdb.t VALUES (6,'after rotation');");
+      for (const i of [1, 2]) await pods.waitFor(i, "SELECT v FROM appdb.t WHERE id = 6", "after rotation");
+    });
 
     it("every table's checksum on every replica equals the primary's", async () => {
       await pods.waitFor(2, "SELECT COUNT(*) FROM appdb.t", await pods.sql(0, "SELECT COUNT(*) FROM appdb.t"));

@@ -33,12 +33,12 @@ describe("choose-config.sh", () => {
     const s = sandbox("mysql", "db-2");
     writeFileSync(join(s.confSrc, "extra-common.cnf"), "max_connections=300\n");
     writeFileSync(join(s.confSrc, "extra-replica.cnf"), "replica_parallel_workers=4\n");
-    writeFileSync(join(s.confSrc, "extra-primary.cnf"), "innodb_flush_log_at_trx_commit=2\n");
+    writeFileSync(join(s.confSrc, "extra-primary.cnf"), "innodb_log_buffer_size=32M\n");
     await runBash(s, "choose-config.sh", "main");
     const cnf = readFileSync(join(s.confDir, "my.cnf"), "utf8");
     expect(cnf).toMatch(/max_connections=300/);
     expect(cnf).toMatch(/replica_parallel_workers=4/);
-    expect(cnf).not.toMatch(/innodb_flush_log_at_trx_commit/);
+    expect(cnf).not.toMatch(/innodb_log_buffer_size/);
     expect(cnf.indexOf("replica_parallel_workers")).toBeGreaterThan(cnf.indexOf("server_id="));
   });
 
@@ -168,16 +168,19 @@ describe("prepare-data.sh", () => {
 
   it("retries a failed clone and discards each failed attempt", async () => {
     const s = sandbox("mysql", "db-1");
+    // Each attempt leaves junk behind; the next attempt must not find it.
     const body = `flavor_clone_into() {
       n=$(( $(cat "$RUN_DIR/n" 2>/dev/null || echo 0) + 1 )); echo $n >"$RUN_DIR/n"
+      if [[ -e "$1/junk" ]]; then echo "leftover before attempt $n" >>"$RUN_DIR/calls"; fi
       mkdir -p "$1"; echo junk >"$1/junk"
       if (( n < 3 )); then return 1; fi
-      [[ ! -e "$1/../data.staging/junk.old" ]]; mkdir -p "$1/mysql"
+      mkdir -p "$1/mysql"
     }
     main`;
     const r = await runBash(s, "prepare-data.sh", body);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(readFileSync(join(s.run, "n"), "utf8")).toBe("3\n");
+    expect(existsSync(join(s.run, "calls")) ? readFileSync(join(s.run, "calls"), "utf8") : "").toBe("");
     expect(r.stderr).toMatch(/clone attempt 3\/3/);
   });
 

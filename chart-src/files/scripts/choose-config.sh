@@ -3,6 +3,7 @@
 # common file, the primary's or the replica's file chosen by the pod's ordinal, the generated
 # identity (server_id = offset + ordinal, stable across restarts), and the user's extra lines.
 set -euo pipefail
+shopt -s inherit_errexit
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

@@ -2,6 +2,7 @@
 # helm-test.sh (helm test pod): write a row on the primary through its stable DNS name and
 # read it back from every pod within TEST_TIMEOUT_SECONDS.
 set -euo pipefail
+shopt -s inherit_errexit
 LOG_TAG=helm-test
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -11,7 +12,7 @@ LOG_TAG=helm-test
 main() {
   require_env REPLICAS PRIMARY_HOST
   local root token cnf="/tmp/test-client.cnf" i host start found failed=0
-  root=$(read_secret mysql-root-password)
+  root=$(read_secret mysql-root-password) || die "cannot read the root password"
   token="helm-test-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
   write_client_cnf "$cnf" root "$root" "$PRIMARY_HOST" "$DB_PORT"
   log "writing $token on the primary $PRIMARY_HOST"

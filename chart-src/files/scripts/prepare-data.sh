@@ -5,17 +5,22 @@
 # with the flavor's hot physical copy. Both are built in a staging directory and renamed
 # into place only when complete, so a half-finished attempt is discarded and redone.
 set -euo pipefail
+shopt -s inherit_errexit
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=mysql/flavor.sh
 . "$(dirname "${BASH_SOURCE[0]}")/flavor.sh"
+# shellcheck source=passwords.sh
+. "$(dirname "${BASH_SOURCE[0]}")/passwords.sh"
 
 # clone_with_retries ORDINAL: clone the donor of this ordinal into STAGING_DIR, retrying.
 clone_with_retries() {
-  local ordinal=${1:?} donor attempt attempts=${CLONE_ATTEMPTS:-5}
-  donor=$(peer_host "$(donor_ordinal "$ordinal")")
+  local ordinal=${1:?} donor donor_ord attempt attempts=${CLONE_ATTEMPTS:-5}
+  donor_ord=$(donor_ordinal "$ordinal")
+  donor=$(peer_host "$donor_ord")
   for ((attempt = 1; attempt <= attempts; attempt++)); do
     log "clone attempt $attempt/$attempts from $donor"
+    # errexit is off inside a function called from `if`: flavor_clone_into checks each step itself.
     if flavor_clone_into "$STAGING_DIR" "$donor"; then
       return 0
     fi
@@ -27,8 +32,13 @@ clone_with_retries() {
 
 main() {
   require_env POD_NAME
-  local ordinal
+  local ordinal keys
   ordinal=$(pod_ordinal "$POD_NAME")
+  # Every password must be there before anything starts, even on a restart with data: a pod
+  # whose Secret lacks a key stops here, naming it, and never becomes Ready.
+  keys=$(required_secret_keys)
+  # shellcheck disable=SC2086 # one word per key
+  check_secrets $keys
   if [[ -d "$DATADIR" ]]; then
     log "data directory $DATADIR exists: keeping it"
     rm -rf "$STAGING_DIR"

@@ -4,6 +4,7 @@
 # not be restarted in a loop); readiness on a replica also requires both replication threads
 # running and a lag of at most MAX_LAG_SECONDS.
 set -euo pipefail
+shopt -s inherit_errexit
 LOG_TAG=probe
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -12,9 +13,12 @@ LOG_TAG=probe
 
 # replica_ready: 0 when both replication threads run and the lag is within bounds.
 replica_ready() {
-  local io sqlt lag
-  IFS=$'\t' read -r io sqlt lag < <(status_fields "$CLIENT_CNF" "$REPLICA_STATUS_SQL" \
-    "$REPLICA_IO_FIELD" "$REPLICA_SQL_FIELD" "$REPLICA_LAG_FIELD")
+  local io sqlt lag status
+  if ! status=$(status_fields "$CLIENT_CNF" "$REPLICA_STATUS_SQL" "$REPLICA_IO_FIELD" "$REPLICA_SQL_FIELD" "$REPLICA_LAG_FIELD"); then
+    echo "cannot read the replication status"
+    return 1
+  fi
+  IFS=$'\t' read -r io sqlt lag <<<"$status"
   if [[ "$io" != "Yes" || "$sqlt" != "Yes" ]]; then
     echo "replication not running (io=${io:-none} sql=${sqlt:-none})"
     return 1
@@ -25,16 +29,26 @@ replica_ready() {
   fi
 }
 
+# server_answers: 0 when the server answers root over the socket. A failed login is retried once
+# after refreshing root's option file: during a password rotation the replicated ALTER USER can
+# land between ensure_root_cnf's check and the query.
+server_answers() {
+  sql "$CLIENT_CNF" --connect-timeout=4 <<<"SELECT 1" >/dev/null 2>&1 && return 0
+  ensure_root_cnf || return 1
+  sql "$CLIENT_CNF" --connect-timeout=4 <<<"SELECT 1" >/dev/null
+}
+
 main() {
-  local mode=${1:-}
+  local mode=${1:-} ordinal
   ensure_root_cnf
   case "$mode" in
     startup|liveness)
-      sql "$CLIENT_CNF" --connect-timeout=4 <<<"SELECT 1" >/dev/null
+      server_answers
       ;;
     readiness)
-      sql "$CLIENT_CNF" --connect-timeout=4 <<<"SELECT 1" >/dev/null
-      if (( $(pod_ordinal "$POD_NAME") > 0 )); then
+      server_answers
+      ordinal=$(pod_ordinal "$POD_NAME")
+      if (( ordinal > 0 )); then
         replica_ready
       fi
       ;;

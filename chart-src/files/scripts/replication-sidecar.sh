@@ -1,17 +1,30 @@
 #!/usr/bin/env bash
 # replication-sidecar.sh (sidecar container): once the local server answers, a replica points
 # replication at the primary from the position its clone carried and starts it (once: later
-# starts find it configured, and the server resumes replication by itself). Then, where the
-# flavor needs it (MariaDB), it serves backups to the next new replica; otherwise it idles.
+# starts find it configured, and the server resumes replication by itself). Where the flavor
+# needs it (MariaDB) it then serves backups to the next new replica, in the background. For the
+# pod's life it applies password changes from the Secret (passwords.sh).
 set -euo pipefail
+shopt -s inherit_errexit
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=mysql/flavor.sh
 . "$(dirname "${BASH_SOURCE[0]}")/flavor.sh"
+# shellcheck source=passwords.sh
+. "$(dirname "${BASH_SOURCE[0]}")/passwords.sh"
+
+BACKUP_SERVER_PID=""
+
+# stop: on pod deletion, stop the backup server and exit at once.
+stop() {
+  log "stopping"
+  [[ -z "$BACKUP_SERVER_PID" ]] || kill -TERM "$BACKUP_SERVER_PID" 2>/dev/null || true
+  exit 0
+}
 
 main() {
-  # A shell as PID 1 ignores SIGTERM unless it traps it: stop at once on pod deletion.
-  trap 'log "stopping"; exit 0' TERM INT
+  # A shell as PID 1 ignores SIGTERM unless it traps it.
+  trap stop TERM INT
   require_env POD_NAME
   local ordinal
   ordinal=$(pod_ordinal "$POD_NAME")
@@ -22,11 +35,16 @@ main() {
     flavor_configure_replication
   fi
   if declare -F flavor_serve_backups >/dev/null; then
-    flavor_serve_backups
+    flavor_serve_backups &
+    BACKUP_SERVER_PID=$!
   fi
-  log "idle"
+  log "applying password changes from the Secret every ${PASSWORD_CHECK_SECONDS:-10}s"
   while :; do
-    sleep 3600 &
+    reconcile_passwords "$ordinal" || log "applying a password change failed; trying again"
+    if [[ -n "$BACKUP_SERVER_PID" ]] && ! kill -0 "$BACKUP_SERVER_PID" 2>/dev/null; then
+      die "the backup server exited; restarting the container"
+    fi
+    sleep "${PASSWORD_CHECK_SECONDS:-10}" &
     wait $! || true
   done
 }

@@ -64,11 +64,43 @@ donor_ordinal() {
   echo $((ordinal - 1))
 }
 
-# read_secret KEY: print the Secret value mounted at SECRETS_DIR/KEY; fail when missing or empty.
+# read_secret KEY: print the password KEY from the release's Secret (SECRETS_DIR) or, for a key
+# that Secret does not hold at all, from the chart's internal Secret (INTERNAL_SECRETS_DIR: the
+# clone password the chart generates beside a user's auth.existingSecret). A missing or empty
+# key fails, naming it. Callers check the status (`pw=$(read_secret K) || return 1`): inside
+# $(...) die only ends the subshell.
 read_secret() {
-  local file="$SECRETS_DIR/${1:?read_secret needs a key}"
-  [[ -s "$file" ]] || die "secret key '$1' is missing or empty (looked at $file)"
-  cat "$file"
+  local key=${1:?read_secret needs a key} file value
+  file="$SECRETS_DIR/$key"
+  if [[ ! -e "$file" && -n "${INTERNAL_SECRETS_DIR:-}" && -e "$INTERNAL_SECRETS_DIR/$key" ]]; then
+    file="$INTERNAL_SECRETS_DIR/$key"
+  fi
+  [[ -e "$file" ]] || die "secret key '$key' is missing (looked in $SECRETS_DIR${INTERNAL_SECRETS_DIR:+ and $INTERNAL_SECRETS_DIR}): no account gets an empty password"
+  value=$(<"$file") || die "cannot read secret key '$key' ($file)"
+  [[ -n "$value" ]] || die "secret key '$key' is empty ($file): no account gets an empty password"
+  printf '%s' "$value"
+}
+
+# check_secrets KEY...: fail, naming every missing or empty key at once, before anything starts.
+check_secrets() {
+  local bad=() key
+  for key in "$@"; do
+    (read_secret "$key" >/dev/null 2>&1) || bad+=("$key")
+  done
+  (( ${#bad[@]} == 0 )) || die "the Secret lacks a non-empty value for: ${bad[*]} (no account gets an empty password; set them and the pod starts)"
+}
+
+# required_secret_keys: the Secret keys this release needs (the application user's only when set).
+required_secret_keys() {
+  echo mysql-root-password mysql-replication-password mysql-clone-password
+  [[ -z "${APP_USER:-}" ]] || echo mysql-password
+}
+
+# sql_password VALUE: VALUE as a SQL string literal for IDENTIFIED BY; fails on an empty one, the
+# last guard against a passwordless account.
+sql_password() {
+  [[ -n "${1-}" ]] || die "refusing to set an empty password"
+  sql_string "$1"
 }
 
 # sql_string VALUE: print VALUE as a single-quoted SQL string literal.
@@ -96,15 +128,16 @@ cnf_string() {
 
 # write_client_cnf FILE USER PASSWORD [HOST PORT]: an option file (mode 0600) for the
 # client, so passwords never appear on a command line. Without HOST it uses the socket.
+# The temporary server of a fresh data directory is the one place an empty PASSWORD is used.
 write_client_cnf() {
-  local file=${1:?} user=${2:?} password=${3-} host=${4-} port=${5:-$DB_PORT}
+  local file=${1:?write_client_cnf needs a file} user=${2:?write_client_cnf needs a user} password=${3-} host=${4-} port=${5:-$DB_PORT}
   local tmp="$file.tmp.$$"
   (
     umask 077
     {
       echo "[client]"
       echo "user=$(cnf_string "$user")"
-      [[ -n "$password" ]] && echo "password=$(cnf_string "$password")"
+      [[ -z "$password" ]] || echo "password=$(cnf_string "$password")"
       if [[ -n "$host" ]]; then
         echo "host=$host"
         echo "port=$port"
@@ -113,13 +146,40 @@ write_client_cnf() {
         echo "socket=${CLIENT_SOCKET:-$RUN_DIR/mysqld.sock}"
       fi
     } >"$tmp"
-  )
+  ) || { rm -f "$tmp"; log "cannot write the option file $file"; return 1; }
   mv -f "$tmp" "$file"
 }
 
-# ensure_root_cnf: write CLIENT_CNF (root over the local socket) from the Secret, once per container.
+# password_sum PASSWORD: its SHA-256, to tell a changed Secret without keeping passwords around.
+password_sum() {
+  printf '%s' "${1:?password_sum needs a password}" | sha256sum | cut -c1-64
+}
+
+# ensure_root_cnf: CLIENT_CNF logs in as root over the local socket with the Secret's password.
+# When the Secret's root password changes, the new one is used as soon as the server takes it
+# (the primary's sidecar applies it; replicas get it by replication); until then the file keeps
+# the password that works, so probes and the sidecar are never locked out by a rotation.
 ensure_root_cnf() {
-  [[ -s "$CLIENT_CNF" ]] || write_client_cnf "$CLIENT_CNF" root "$(read_secret mysql-root-password)"
+  local pw sum candidate
+  pw=$(read_secret mysql-root-password) || return 1
+  sum=$(password_sum "$pw") || return 1
+  if [[ -s "$CLIENT_CNF" && "$(cat "$CLIENT_CNF.sum" 2>/dev/null)" == "$sum" ]]; then
+    return 0
+  fi
+  if [[ ! -s "$CLIENT_CNF" ]]; then
+    write_client_cnf "$CLIENT_CNF" root "$pw" || return 1
+    echo "$sum" >"$CLIENT_CNF.sum" || return 1
+    return 0
+  fi
+  candidate="$CLIENT_CNF.new.$$"
+  write_client_cnf "$candidate" root "$pw" || return 1
+  if sql "$candidate" --connect-timeout=4 <<<"SELECT 1" >/dev/null 2>&1; then
+    mv -f "$candidate" "$CLIENT_CNF" || return 1
+    echo "$sum" >"$CLIENT_CNF.sum" || return 1
+    log "using root's new password from the Secret"
+  else
+    rm -f "$candidate"
+  fi
 }
 
 # sql CNF [CLIENT_ARGS...] < SQL: run SQL from stdin with the option file CNF; batch output, no headers.
@@ -204,24 +264,31 @@ wait_temp_server_exit() {
 }
 
 # account_sql: the SQL that gives a fresh primary its accounts (root@%, replication, clone,
-# the optional application user and database), using the flavor's account_grants_sql.
+# the optional application user and database), using the flavor's flavor_clone_account_sql.
+# Runs in $(...), so every step's failure is returned explicitly.
 account_sql() {
-  local root repl clone
-  root=$(read_secret mysql-root-password)
-  repl=$(read_secret mysql-replication-password)
-  clone=$(read_secret mysql-clone-password)
-  require_env REPLICATION_USER CLONE_USER
-  echo "ALTER USER 'root'@'localhost' IDENTIFIED BY $(sql_string "$root");"
-  echo "CREATE USER 'root'@'%' IDENTIFIED BY $(sql_string "$root");"
+  local root repl clone app="" root_pw repl_pw app_pw
+  root=$(read_secret mysql-root-password) || return 1
+  repl=$(read_secret mysql-replication-password) || return 1
+  clone=$(read_secret mysql-clone-password) || return 1
+  if [[ -n "${APP_USER:-}" ]]; then
+    app=$(read_secret mysql-password) || return 1
+  fi
+  [[ -n "${REPLICATION_USER:-}" && -n "${CLONE_USER:-}" ]] || { log "REPLICATION_USER and CLONE_USER must be set"; return 1; }
+  root_pw=$(sql_password "$root") || return 1
+  repl_pw=$(sql_password "$repl") || return 1
+  echo "ALTER USER 'root'@'localhost' IDENTIFIED BY $root_pw;"
+  echo "CREATE USER 'root'@'%' IDENTIFIED BY $root_pw;"
   echo "GRANT ALL PRIVILEGES ON *.* TO 'root'@'%' WITH GRANT OPTION;"
-  echo "CREATE USER $(sql_string "$REPLICATION_USER")@'%' IDENTIFIED BY $(sql_string "$repl");"
+  echo "CREATE USER $(sql_string "$REPLICATION_USER")@'%' IDENTIFIED BY $repl_pw;"
   echo "GRANT REPLICATION SLAVE ON *.* TO $(sql_string "$REPLICATION_USER")@'%';"
-  flavor_clone_account_sql "$CLONE_USER" "$clone"
+  flavor_clone_account_sql "$CLONE_USER" "$clone" || return 1
   if [[ -n "${APP_DATABASE:-}" ]]; then
     echo "CREATE DATABASE IF NOT EXISTS $(sql_ident "$APP_DATABASE");"
   fi
   if [[ -n "${APP_USER:-}" ]]; then
-    echo "CREATE USER $(sql_string "$APP_USER")@'%' IDENTIFIED BY $(sql_string "$(read_secret mysql-password)");"
+    app_pw=$(sql_password "$app") || return 1
+    echo "CREATE USER $(sql_string "$APP_USER")@'%' IDENTIFIED BY $app_pw;"
     if [[ -n "${APP_DATABASE:-}" ]]; then
       echo "GRANT ALL PRIVILEGES ON $(sql_ident "$APP_DATABASE").* TO $(sql_string "$APP_USER")@'%';"
     fi
@@ -231,21 +298,27 @@ account_sql() {
 # initialize_primary DIR: build a fresh primary's data directory in DIR: system tables,
 # accounts, the application database and user, then the user's init SQL, all exactly once.
 initialize_primary() {
-  local dir=${1:?} sock="$RUN_DIR/init.sock" cnf="$RUN_DIR/init-client.cnf"
+  local dir=${1:?} sock="$RUN_DIR/init.sock" cnf="$RUN_DIR/init-client.cnf" accounts pre post root
   log "initialising a new data directory in $dir"
+  # Built before the server starts: a missing password stops here, never halfway through.
+  pre=$(flavor_pre_account_sql) || die "building the account SQL failed"
+  accounts=$(account_sql) || die "building the account SQL failed (see above)"
+  post=$(flavor_post_account_sql) || die "building the account SQL failed"
+  root=$(read_secret mysql-root-password) || die "cannot read the root password"
   flavor_initialize_datadir "$dir"
-  CLIENT_SOCKET=$sock write_client_cnf "$cnf" root ""
+  CLIENT_SOCKET=$sock write_client_cnf "$cnf" root "" || die "cannot write $cnf"
   start_temp_server "$dir" "$sock" "${FLAVOR_SKIP_REPLICA_START[@]}" || die "the temporary server did not start on $dir"
   wait_for_server "$cnf" 300 "temporary server" || die "the temporary server on $dir did not answer"
   log "creating accounts"
-  { flavor_pre_account_sql; account_sql; flavor_post_account_sql; } | sql "$cnf" || die "creating accounts failed"
-  CLIENT_SOCKET=$sock write_client_cnf "$cnf" root "$(read_secret mysql-root-password)"
+  printf '%s\n%s\n%s\n' "$pre" "$accounts" "$post" | sql "$cnf" || die "creating accounts failed"
+  CLIENT_SOCKET=$sock write_client_cnf "$cnf" root "$root" || die "cannot write $cnf"
   if [[ -s "$CONF_SRC/init.sql" ]]; then
     log "running the init SQL (once, on the primary)"
     sql "$cnf" <"$CONF_SRC/init.sql" || die "the init SQL failed (values: initSql)"
   fi
   stop_temp_server "$cnf"
   rm -f "$cnf"
+  record_applied_passwords || die "cannot record the applied passwords"
   log "data directory initialised"
 }
 

@@ -3,6 +3,7 @@
 # run-server.sh (database container): start the server on the assembled my.cnf. exec makes
 # the server PID 1, so it receives SIGTERM and shuts down cleanly and promptly.
 set -euo pipefail
+shopt -s inherit_errexit
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=mysql/flavor.sh

@@ -15,6 +15,9 @@ REPLICA_STATUS_SQL="SHOW SLAVE STATUS"
 REPLICA_IO_FIELD=Slave_IO_Running
 REPLICA_SQL_FIELD=Slave_SQL_Running
 REPLICA_LAG_FIELD=Seconds_Behind_Master
+REPLICA_SOURCE_FIELD=Master_Host
+# The clone account is used only by mariadb-backup on the donor itself.
+CLONE_ACCOUNT_HOST=localhost
 # Where a clone records its donor and GTID position (read by the sidecar, kept for people).
 CLONE_RECORD_NAME=mysql-chart-clone.info
 
@@ -48,7 +51,9 @@ flavor_post_account_sql() {
 # flavor_clone_account_sql USER PASSWORD: the local account mariadb-backup runs as on a donor,
 # with what a backup with --slave-info needs.
 flavor_clone_account_sql() {
-  echo "CREATE USER $(sql_string "$1")@'localhost' IDENTIFIED BY $(sql_string "$2");"
+  local pw
+  pw=$(sql_password "${2-}") || return 1
+  echo "CREATE USER $(sql_string "${1:?}")@'localhost' IDENTIFIED BY $pw;"
   echo "GRANT RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR, SLAVE MONITOR ON *.* TO $(sql_string "$1")@'localhost';"
 }
 
@@ -96,8 +101,11 @@ receive_backup() {
     exec 3>&-
     return 1
   fi
-  stream_answer "$nonce" "$secret" >&3
-  echo >&3
+  if ! { stream_answer "$nonce" "$secret" && echo; } >&3; then
+    log "could not answer the challenge of $donor:$port"
+    exec 3>&-
+    return 1
+  fi
   local rc=0
   mbstream -x -C "$dir" <&3 || rc=$?
   exec 3>&-
@@ -117,11 +125,11 @@ backup_complete() {
 
 # flavor_clone_into DIR DONOR_HOST: fill DIR with a prepared copy of the donor's data from the
 # donor's backup stream; 1 on any failure, leaving DIR to be discarded.
+# Called from `if` (errexit is off inside): every step's failure is checked here.
 flavor_clone_into() {
   local dir=${1:?} donor=${2:?} port=${BACKUP_PORT:-3307} secret start copy_start gtid bytes
-  secret=$(read_secret mysql-clone-password)
-  rm -rf "$dir"
-  mkdir -p "$dir"
+  secret=$(read_secret mysql-clone-password) || return 1
+  { rm -rf "$dir" && mkdir -p "$dir"; } || { log "cannot create $dir"; return 1; }
   log "waiting for donor $donor to serve backups on port $port"
   start=$SECONDS
   until (exec 3<>"/dev/tcp/$donor/$port") 2>/dev/null; do
@@ -141,7 +149,7 @@ flavor_clone_into() {
     log "the backup from $donor is incomplete (no final info file or not a full backup): discarding it"
     return 1
   fi
-  bytes=$(du -sb "$dir" | cut -f1)
+  bytes=$(du -sb "$dir" | cut -f1) || { log "cannot measure $dir"; return 1; }
   log "received $bytes bytes; preparing the backup"
   if ! mariadb-backup --prepare --target-dir="$dir" >/tmp/prepare.log 2>&1; then
     tail -n 20 /tmp/prepare.log >&2
@@ -156,7 +164,7 @@ flavor_clone_into() {
     echo "bytes=$bytes"
     echo "seconds=$((SECONDS - copy_start))"
     echo "completed=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  } >"$dir/$CLONE_RECORD_NAME"
+  } >"$dir/$CLONE_RECORD_NAME" || { log "cannot write the clone record"; return 1; }
   log "clone completed from $donor: $bytes bytes in $((SECONDS - copy_start))s, GTID position $gtid"
 }
 
@@ -164,16 +172,20 @@ flavor_clone_into() {
 # from the GTID position its clone recorded, then start it. Does nothing when it already
 # replicates from the primary with that account (a restart: the position lives in the server).
 flavor_configure_replication() {
-  local host user using_gtid gtid repl_pw
+  local host user using_gtid gtid repl_pw status
   require_env PRIMARY_HOST REPLICATION_USER
-  IFS=$'\t' read -r host user using_gtid < <(status_fields "$CLIENT_CNF" "SHOW SLAVE STATUS" Master_Host Master_User Using_Gtid)
+  # A failed status read must stop here: reconfiguring would rewind gtid_slave_pos to the clone's.
+  status=$(status_fields "$CLIENT_CNF" "$REPLICA_STATUS_SQL" "$REPLICA_SOURCE_FIELD" Master_User Using_Gtid) \
+    || die "cannot read the replication status"
+  IFS=$'\t' read -r host user using_gtid <<<"$status"
   if [[ "$host" == "$PRIMARY_HOST" && "$user" == "$REPLICATION_USER" && "$using_gtid" == "Slave_Pos" ]]; then
     log "replication already points at $PRIMARY_HOST as $REPLICATION_USER"
     return 0
   fi
   [[ -f "$DATADIR/$CLONE_RECORD_NAME" ]] || die "no clone record ($DATADIR/$CLONE_RECORD_NAME): cannot tell the GTID position to start from"
   gtid=$(sed -n 's/^gtid=//p' "$DATADIR/$CLONE_RECORD_NAME")
-  repl_pw=$(read_secret mysql-replication-password)
+  [[ -n "$gtid" ]] || die "the clone record holds no GTID position"
+  repl_pw=$(read_secret mysql-replication-password) || die "cannot read the replication password"
   log "pointing replication at $PRIMARY_HOST:$DB_PORT from GTID $gtid"
   sql "$CLIENT_CNF" <<SQL || die "configuring replication failed"
 STOP SLAVE;
@@ -182,16 +194,29 @@ CHANGE MASTER TO
   MASTER_HOST = $(sql_string "$PRIMARY_HOST"),
   MASTER_PORT = $DB_PORT,
   MASTER_USER = $(sql_string "$REPLICATION_USER"),
-  MASTER_PASSWORD = $(sql_string "$repl_pw"),
+  MASTER_PASSWORD = $(sql_password "$repl_pw"),
   MASTER_USE_GTID = slave_pos,
   MASTER_CONNECT_RETRY = ${CONNECT_RETRY_SECONDS:-5};
 START SLAVE;
 SQL
+  record_applied mysql-replication-password "$repl_pw" || die "cannot record the applied replication password"
   log "replication started"
 }
 
-# flavor_serve_backups: turn the sidecar into the backup server: socat accepts one connection
-# at a time and runs serve-backup.sh on it. socat exits promptly on SIGTERM.
+# flavor_set_replication_password PASSWORD: the replication connection logs in with PASSWORD from
+# now on. MariaDB's CHANGE MASTER needs both threads stopped; the position (gtid_slave_pos) is kept.
+flavor_set_replication_password() {
+  local pw
+  pw=$(sql_password "${1-}") || return 1
+  sql "$CLIENT_CNF" <<SQL
+STOP SLAVE;
+CHANGE MASTER TO MASTER_PASSWORD = $pw;
+START SLAVE;
+SQL
+}
+
+# flavor_serve_backups: the backup server, run in the background by the sidecar: socat accepts
+# one connection at a time and runs serve-backup.sh on it. socat exits promptly on SIGTERM.
 flavor_serve_backups() {
   require_env BACKUP_PORT
   log "serving backups to new replicas on port $BACKUP_PORT"

@@ -5,6 +5,7 @@
 # the clone password (sha256 of nonce:password), so only pods of this release can copy data.
 # Logs go to stderr (the sidecar's log); stdout carries only the protocol and the stream.
 set -euo pipefail
+shopt -s inherit_errexit
 LOG_TAG=serve-backup
 # shellcheck source=../lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -14,7 +15,7 @@ LOG_TAG=serve-backup
 # serve_one: challenge the peer, then stream mariadb-backup to it.
 serve_one() {
   local peer=${SOCAT_PEERADDR:-unknown} secret nonce answer cnf
-  secret=$(read_secret mysql-clone-password)
+  secret=$(read_secret mysql-clone-password) || exit 1
   nonce=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
   printf '%s\n' "$nonce"
   if ! read -r -t 30 answer; then
@@ -44,4 +45,4 @@ serve_one() {
   rm -f "/tmp/backup-$$.log"
 }
 
-serve_one
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then serve_one; fi
