@@ -2,7 +2,7 @@
 // runs ALTER USER once per change (replicas receive it by replication), a replica re-points its
 // replication only once the primary accepts the new password, and root's login in the pods
 // switches only when the new password works.
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runBash, sandbox, testPasswords } from "../helpers/pod-scripts.js";
@@ -92,6 +92,38 @@ describe("passwords.sh on a replica", () => {
     writeFileSync(join(s.secrets, "mysql-root-password"), "a-new-root-password");
     await runBash(s, null, `${sqlStub}\nreconcile_passwords 1`);
     expect(read(join(s.run, "sql"))).not.toMatch(/ALTER USER/);
+  });
+});
+
+describe("readiness while the sidecar re-points replication", () => {
+  const probe = (s: ReturnType<typeof sandbox>) => runBash(s, "probe.sh", `sql() { cat >/dev/null; }\nstatus_fields() { printf 'Connecting\\tYes\\t\\n'; }\nmain readiness`);
+
+  it("stays Ready during a deliberate reconnection (a fresh marker), not otherwise", async () => {
+    const s = sandbox("mysql", "db-1");
+    expect((await probe(s)).exitCode).not.toBe(0);
+    writeFileSync(join(s.run, "replication-repointing"), "");
+    const r = await probe(s);
+    expect(r.exitCode, r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/being re-pointed by the sidecar/);
+  });
+
+  it("a marker older than a minute (a sidecar killed mid-way) no longer counts", async () => {
+    const s = sandbox("mariadb", "db-1");
+    writeFileSync(join(s.run, "replication-repointing"), "");
+    const old = new Date(Date.now() - 120_000);
+    utimesSync(join(s.run, "replication-repointing"), old, old);
+    expect((await probe(s)).exitCode).not.toBe(0);
+  });
+
+  it("the sidecar removes the marker once replication runs again", async () => {
+    const s = sandbox("mysql", "db-2");
+    await runBash(s, null, `${sqlStub}\nreconcile_passwords 2`);
+    writeFileSync(join(s.secrets, "mysql-replication-password"), "rotated-replication-pw");
+    writeFileSync(join(s.run, "primary-accepts"), "");
+    const r = await runBash(s, null, `${sqlStub}\nstatus_fields() { [[ -e "$REPOINTING_MARKER" ]] && echo marker-seen >>"$RUN_DIR/calls"; printf 'Yes\\tYes\\n'; }\nreconcile_passwords 2`);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(read(join(s.run, "calls"))).toBe("marker-seen\n");
+    expect(existsSync(join(s.run, "replication-repointing"))).toBe(false);
   });
 });
 

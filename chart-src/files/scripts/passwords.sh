@@ -99,8 +99,28 @@ reconcile_replica() {
   rm -f "$cnf"
   WAITING_FOR_PRIMARY=""
   log "the primary accepts the new replication password: re-pointing replication with it"
-  flavor_set_replication_password "$pw" || return 1
+  # The probe reads this marker: threads stopped by this deliberate reconnection are not a failure.
+  touch "$REPOINTING_MARKER" || return 1
+  if ! flavor_set_replication_password "$pw"; then
+    rm -f "$REPOINTING_MARKER"
+    return 1
+  fi
+  wait_replication_running 30 || log "replication is not running 30s after re-pointing; the probe will say why"
+  rm -f "$REPOINTING_MARKER"
   record_applied mysql-replication-password "$pw"
+}
+
+# wait_replication_running SECONDS: 0 once both replication threads run; 1 after SECONDS.
+wait_replication_running() {
+  local timeout=${1:?} start=$SECONDS status io sqlt
+  while (( SECONDS - start < timeout )); do
+    if status=$(status_fields "$CLIENT_CNF" "$REPLICA_STATUS_SQL" "$REPLICA_IO_FIELD" "$REPLICA_SQL_FIELD"); then
+      IFS=$'\t' read -r io sqlt <<<"$status"
+      [[ "$io" == "Yes" && "$sqlt" == "Yes" ]] && return 0
+    fi
+    sleep 1
+  done
+  return 1
 }
 
 # reconcile_passwords ORDINAL: the step the sidecar repeats; also refreshes root's login.

@@ -11,6 +11,14 @@ LOG_TAG=probe
 # shellcheck source=mysql/flavor.sh
 . "$(dirname "${BASH_SOURCE[0]}")/flavor.sh"
 
+# repointing_recently: true while the sidecar's re-pointing marker is under 60 s old (a marker
+# left by a killed sidecar stops counting then).
+repointing_recently() {
+  local changed
+  changed=$(stat -c %Y "$REPOINTING_MARKER" 2>/dev/null) || return 1
+  (( $(date +%s) - changed < 60 ))
+}
+
 # replica_ready: 0 when both replication threads run and the lag is within bounds.
 replica_ready() {
   local io sqlt lag status
@@ -20,6 +28,10 @@ replica_ready() {
   fi
   IFS=$'\t' read -r io sqlt lag <<<"$status"
   if [[ "$io" != "Yes" || "$sqlt" != "Yes" ]]; then
+    if repointing_recently; then
+      echo "replication is being re-pointed by the sidecar (io=${io:-none} sql=${sqlt:-none}): still Ready"
+      return 0
+    fi
     echo "replication not running (io=${io:-none} sql=${sqlt:-none})"
     return 1
   fi

@@ -16,6 +16,9 @@ SECRETS_DIR=${SECRETS_DIR:-/etc/mysql-chart/secrets}
 SCRIPTS_DIR=${SCRIPTS_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
 DB_PORT=${DB_PORT:-3306}
 MY_CNF="$CONF_DIR/my.cnf"
+# Present while the sidecar deliberately reconnects replication (a password change).
+# shellcheck disable=SC2034 # used by passwords.sh and probe.sh
+REPOINTING_MARKER="$RUN_DIR/replication-repointing"
 CLIENT_CNF="$RUN_DIR/client-root.cnf"
 
 # log MSG...: one line on stderr with a UTC timestamp and the script's name.
