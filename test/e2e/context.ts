@@ -16,17 +16,21 @@ export const TIMEOUTS = {
 
 export class E2e {
   readonly k: Kube;
-  readonly release = "mysql";
-  readonly sts = "mysql";
+  /** The StatefulSet's name: the chart's fullname (the release name when it contains "mysql"). */
+  readonly sts: string;
   readonly container: string;
   readonly suite: string;
   replicas = 3;
+  /** Values every upgrade() of this release passes, on top of the suite's standard ones. */
+  baseSet: Record<string, string | number | boolean> = {};
 
   constructor(
     readonly flavor: Flavor,
     readonly namespace: string,
+    readonly release = "mysql",
   ) {
     this.k = connect();
+    this.sts = release.includes("mysql") ? release : `${release}-mysql`;
     this.container = flavor;
     this.suite = `${flavor} (${imageFor(flavor)})`;
   }
@@ -50,7 +54,7 @@ export class E2e {
       namespace: this.namespace,
       flavor: this.flavor,
       kubeconfig: this.k.kubeconfig,
-      set: { replicas: this.replicas, "auth.username": "app", "auth.database": "appdb", "replication.maxLagSeconds": 30, ...set },
+      set: { replicas: this.replicas, "auth.username": "app", "auth.database": "appdb", "replication.maxLagSeconds": 30, ...this.baseSet, ...set },
     });
   }
 

@@ -2,6 +2,7 @@
 // order, each a user-visible promise. Runs against the cluster of KUBECONFIG with the images of
 // MYSQL_IMAGE / MARIADB_IMAGE (default: the locally built ones, loaded into kind).
 import { afterAll, afterEach, beforeAll, describe } from "vitest";
+import { kubectl } from "../../scripts/lib/kube.js";
 import type { Flavor } from "../../scripts/lib/release.js";
 import { printReport } from "../helpers/report.js";
 import { E2e } from "./context.js";
@@ -11,16 +12,22 @@ import { pains } from "./features/pains.js";
 import { recovery } from "./features/recovery.js";
 import { replication } from "./features/replication.js";
 import { scaling } from "./features/scaling.js";
+import { prepareSecrets, type SecretReleases, secrets } from "./features/secrets.js";
 import { upgrade } from "./features/upgrade.js";
 
 export function defineSuite(flavor: Flavor) {
   describe.sequential(`${flavor}: a replicated cluster from generated-chart/`, () => {
     let e: E2e;
+    let secretReleases: Promise<SecretReleases>;
     const ctx = () => e;
 
     beforeAll(async () => {
       e = new E2e(flavor, `e2e-${flavor}-${Date.now().toString(36)}`);
+      await kubectl(e.k, ["create", "namespace", e.namespace]);
       const t0 = Date.now();
+      // The Secret scenarios' own small releases install side by side with the main one.
+      secretReleases = prepareSecrets(e);
+      secretReleases.catch(() => undefined); // awaited (and reported) by the secrets feature
       await e.upgrade();
       const { ms } = await e.waitAllReady().catch(async (err) => {
         await e.diagnoseAll();
@@ -43,6 +50,7 @@ export function defineSuite(flavor: Flavor) {
     });
 
     describe.sequential("install, roles, writes and reads", () => replication(ctx));
+    describe.sequential("passwords and Secrets", () => secrets(ctx, () => secretReleases));
     describe.sequential("scaling", () => scaling(ctx));
     describe.sequential("recovery from pod deletion", () => recovery(ctx));
     describe.sequential("what users of other charts complain about", () => pains(ctx));
