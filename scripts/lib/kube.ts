@@ -1,9 +1,16 @@
-// Talking to the cluster: @kubernetes/client-node for reading state (pods, readiness, events),
-// kubectl for exec and logs, and one polling helper with progress, used by the demo and the
-// e2e suite alike. SQL runs inside a pod through the chart's own scripts (lib.sh's sql()).
+// Talking to the cluster, the one way every caller does (demo, cluster smoke test, publish-install,
+// e2e): one kubeconfig rule, @kubernetes/client-node for reading state, kubectl for apply, exec and
+// logs, test namespaces with one keep switch, and diagnose() for failures. Polling is wait.ts's.
+// SQL runs inside a pod through the chart's own scripts (lib.sh's sql()).
 import { AppsV1Api, CoreV1Api, KubeConfig, type V1Pod } from "@kubernetes/client-node";
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { execa } from "execa";
-import { toolPath } from "./tools.js";
+import { cacheDir, toolPath } from "./tools.js";
+import { waitFor } from "./wait.js";
+
+export { sleep, waitFor } from "./wait.js";
 
 export interface Kube {
   kubeconfig: string;
@@ -11,9 +18,19 @@ export interface Kube {
   apps: AppsV1Api;
 }
 
-/** A client for the cluster of KUBECONFIG. */
-export function connect(kubeconfig = process.env.KUBECONFIG ?? ""): Kube {
-  if (!kubeconfig) throw new Error("KUBECONFIG is not set: point it at the cluster (npm run cluster:up prints the path)");
+/**
+ * The kubeconfig, by one rule everywhere: env KUBECONFIG, else the file scripts/cluster/up.sh
+ * writes for the default cluster (CLUSTER_NAME, default mysql-chart).
+ */
+export function defaultKubeconfig(): string {
+  if (process.env.KUBECONFIG) return process.env.KUBECONFIG;
+  const file = join(cacheDir(), `kind-${process.env.CLUSTER_NAME ?? "mysql-chart"}.kubeconfig`);
+  if (existsSync(file)) return file;
+  throw new Error("No cluster: set KUBECONFIG, or run `npm run cluster:up` (it prints the path).");
+}
+
+/** A client for the cluster of KUBECONFIG (defaultKubeconfig()). */
+export function connect(kubeconfig = defaultKubeconfig()): Kube {
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
   return { kubeconfig, core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api) };
@@ -32,48 +49,53 @@ export async function kubectl(k: Kube, args: string[], opts: { input?: string; a
   return r;
 }
 
-export const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+/** The one switch that keeps test namespaces for debugging: KEEP_NAMESPACES=1. */
+export const keepNamespaces = () => process.env.KEEP_NAMESPACES === "1";
 
-/**
- * Poll CHECK until it returns a value other than undefined/false; print progress every 15 s.
- * Returns the value and how long it took. Throws naming WHAT (and CHECK's last note) on timeout.
- */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined | false>,
-  opts: { timeoutMs?: number; intervalMs?: number; quiet?: boolean } = {},
-): Promise<{ value: T; ms: number }> {
-  const timeout = opts.timeoutMs ?? 300_000;
-  const interval = opts.intervalMs ?? 2000;
-  const t0 = Date.now();
-  let lastReport = t0;
-  let lastError = "";
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false) return { value: v as T, ms: Date.now() - t0 };
-    } catch (e) {
-      lastError = (e as Error).message.split("\n")[0];
-    }
-    const now = Date.now();
-    if (now - t0 > timeout) throw new Error(`timed out after ${Math.round((now - t0) / 1000)}s waiting for ${what}${lastError ? ` (last error: ${lastError})` : ""}`);
-    if (!opts.quiet && now - lastReport >= 15_000) {
-      console.log(`  ... waiting for ${what} (${Math.round((now - t0) / 1000)}s)`);
-      lastReport = now;
-    }
-    await sleep(interval);
+/** A new namespace named PREFIX-<random>, once its default ServiceAccount (which pods need) exists. */
+export async function createNamespace(k: Kube, prefix: string): Promise<string> {
+  const name = `${prefix}-${randomBytes(3).toString("hex")}`;
+  await kubectl(k, ["create", "namespace", name]);
+  await waitFor(`serviceaccount default in ${name}`, async () => (await kubectl(k, ["get", "serviceaccount", "default", "-n", name], { allowFailure: true })).exitCode === 0, {
+    timeoutMs: 30_000,
+    intervalMs: 500,
+    quiet: true,
+  });
+  return name;
+}
+
+/** Delete NAMES without waiting for their finalisation, unless KEEP_NAMESPACES=1. */
+export async function deleteNamespaces(k: Kube, names: string[]): Promise<void> {
+  if (names.length === 0) return;
+  if (keepNamespaces()) {
+    console.log(`KEEP_NAMESPACES=1: leaving ${names.join(", ")} in place`);
+    return;
   }
+  await kubectl(k, ["delete", "namespace", "--wait=false", "--ignore-not-found", ...names], { allowFailure: true });
+}
+
+/** Apply a manifest (YAML or JSON text) in NAMESPACE. */
+export async function apply(k: Kube, namespace: string, manifest: string): Promise<void> {
+  await kubectl(k, ["apply", "-n", namespace, "-f", "-"], { input: manifest });
+}
+
+/** Run CMD in POD's first container; never throws (look at exitCode). */
+export async function execIn(k: Kube, namespace: string, pod: string, cmd: string[], timeoutMs = 60_000) {
+  return kubectl(k, ["exec", "-n", namespace, pod, "--", ...cmd], { allowFailure: true, timeoutMs });
+}
+
+/** Wait until POD exists and is Ready; on timeout throw with what diagnose() shows. */
+export async function waitPodReady(k: Kube, namespace: string, pod: string, timeoutMs = 120_000): Promise<void> {
+  await waitFor(`pod ${namespace}/${pod} Ready`, async () => {
+    const p = await k.core.readNamespacedPod({ name: pod, namespace }).catch(() => undefined);
+    return p !== undefined && isReady(p);
+  }, { timeoutMs, intervalMs: 1000, quiet: true }).catch(async (e: Error) => {
+    throw new Error(`${e.message}\n${await diagnose(k, namespace, pod)}`);
+  });
 }
 
 export function isReady(pod: V1Pod): boolean {
   return !!pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True");
-}
-
-/** The release's pods, by ordinal. */
-export async function releasePods(k: Kube, namespace: string, instance: string): Promise<V1Pod[]> {
-  const list = await k.core.listNamespacedPod({ namespace, labelSelector: `app.kubernetes.io/instance=${instance},app.kubernetes.io/name=mysql` });
-  const ordinal = (p: V1Pod) => Number(p.metadata?.name?.split("-").pop());
-  return list.items.filter((p) => p.metadata?.labels?.["helm.sh/chart"] !== undefined && !Number.isNaN(ordinal(p))).sort((a, b) => ordinal(a) - ordinal(b));
 }
 
 /** Wait until pods 0..N-1 of the StatefulSet exist and are Ready (and no others run). */
@@ -113,12 +135,20 @@ export interface ReplicaStatus {
 
 /** A replica's replication state (empty fields on a pod that replicates from nothing). */
 export async function replicaStatus(k: Kube, namespace: string, pod: string, container: string): Promise<ReplicaStatus> {
-  const host = container === "mysql" ? "Source_Host" : "Master_Host";
-  const body = `status_fields "$CLIENT_CNF" "$REPLICA_STATUS_SQL" "$REPLICA_IO_FIELD" "$REPLICA_SQL_FIELD" "$REPLICA_LAG_FIELD" ${host} Last_Errno`;
+  const body = `status_fields "$CLIENT_CNF" "$REPLICA_STATUS_SQL" "$REPLICA_IO_FIELD" "$REPLICA_SQL_FIELD" "$REPLICA_LAG_FIELD" "$REPLICA_SOURCE_FIELD" Last_Errno`;
   const r = await podScript(k, namespace, pod, container, body);
   if (r.exitCode !== 0) throw new Error(`replication status of ${pod} failed: ${r.stderr.trim()}`);
   const [io = "", sql = "", lag = "", source = "", lastErrno = ""] = r.stdout.replace(/\n$/, "").split("\t");
   return { io, sql, lag, source, lastErrno };
+}
+
+/** What a person needs to see when a release fails: its pods, claims and events, then each pod's diagnose(). */
+export async function diagnoseNamespace(k: Kube, namespace: string): Promise<string> {
+  const overview = await kubectl(k, ["get", "pods,pvc,events", "-n", namespace, "-o", "wide"], { allowFailure: true });
+  const pods = (await kubectl(k, ["get", "pods", "-n", namespace, "-o", "jsonpath={.items[*].metadata.name}"], { allowFailure: true })).stdout.split(/\s+/).filter(Boolean);
+  const parts = [overview.stdout || overview.stderr];
+  for (const p of pods) parts.push(await diagnose(k, namespace, p));
+  return parts.join("\n");
 }
 
 /** What a person needs to see when a promise fails: the pod's events and its containers' last log lines. */
@@ -126,7 +156,9 @@ export async function diagnose(k: Kube, namespace: string, pod: string, lines = 
   const parts: string[] = [];
   const ev = await kubectl(k, ["get", "events", "-n", namespace, "--field-selector", `involvedObject.name=${pod}`, "--sort-by=.lastTimestamp"], { allowFailure: true });
   parts.push(`--- events of ${pod} ---\n${ev.stdout || ev.stderr}`);
-  for (const c of ["choose-config", "prepare-data", "mysql", "mariadb", "replication"]) {
+  const spec = (await k.core.readNamespacedPod({ name: pod, namespace }).catch(() => undefined))?.spec;
+  const containers = [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])].map((c) => c.name);
+  for (const c of containers) {
     const r = await kubectl(k, ["logs", "-n", namespace, pod, "-c", c, `--tail=${lines}`], { allowFailure: true });
     if (r.exitCode === 0 && r.stdout.trim()) parts.push(`--- last ${lines} log lines of ${pod}/${c} ---\n${r.stdout}`);
   }

@@ -5,6 +5,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, renameSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
+import { GiveUp, waitFor } from "../../scripts/lib/wait.js";
 import { type Flavor, layoutConfig, layoutScripts, layoutSecrets, podEnv } from "./pod-scripts.js";
 
 export async function docker(args: string[], input?: string) {
@@ -115,7 +116,7 @@ export class LocalPods {
 
   /** Run a bash snippet in pod ORDINAL with the scripts' functions loaded and root's client file ready. */
   async bash(ordinal: number, body: string, input?: string) {
-    const script = `set -euo pipefail; . /opt/mysql-chart/scripts/lib.sh; . /opt/mysql-chart/scripts/flavor.sh; ensure_root_cnf; ${body}`;
+    const script = `set -euo pipefail; for f in lib flavor clone; do . /opt/mysql-chart/scripts/$f.sh; done; ensure_root_cnf; ${body}`;
     return docker(["exec", "-i", this.container(ordinal), "bash", "-c", script], input);
   }
 
@@ -129,36 +130,34 @@ export class LocalPods {
   /** SQL as USER (the application user by default) over TCP to pod ORDINAL; returns the result (never throws). */
   async appSql(ordinal: number, statements: string, user: "app" | "root" = "app") {
     const key = user === "app" ? "mysql-password" : "mysql-root-password";
-    const body = `write_client_cnf /tmp/tcp.cnf ${user} "$(read_secret ${key})" db-${ordinal}.db 3306; sql /tmp/tcp.cnf`;
+    const body = `pw=$(read_secret ${key}); write_client_cnf /tmp/tcp.cnf ${user} "$pw" db-${ordinal}.db 3306; sql /tmp/tcp.cnf`;
     return this.bash(ordinal, body, statements);
   }
 
   /** Wait until pod ORDINAL's readiness probe passes; throws with its logs after TIMEOUT_MS. */
   async waitReady(ordinal: number, timeoutMs = 300_000): Promise<number> {
-    const t0 = Date.now();
     let last = "";
-    while (Date.now() - t0 < timeoutMs) {
-      const state = await docker(["inspect", "-f", "{{.State.Running}}", this.container(ordinal)]);
-      if (state.stdout.trim() === "false") break;
-      const r = await docker(["exec", this.container(ordinal), "/opt/mysql-chart/scripts/probe.sh", "readiness"]);
-      if (r.exitCode === 0) return Date.now() - t0;
-      last = r.stdout + r.stderr;
-      await new Promise((res) => setTimeout(res, 2000));
+    try {
+      return (await waitFor(`db-${ordinal} Ready`, async () => {
+        const state = await docker(["inspect", "-f", "{{.State.Running}}", this.container(ordinal)]);
+        if (state.stdout.trim() === "false") throw new GiveUp(`db-${ordinal}: the container exited`);
+        const r = await docker(["exec", this.container(ordinal), "/opt/mysql-chart/scripts/probe.sh", "readiness"]);
+        last = r.stdout + r.stderr;
+        return r.exitCode === 0;
+      }, { timeoutMs, quiet: true })).ms;
+    } catch (e) {
+      const logs = (await this.logs(ordinal)).split("\n").slice(-60).join("\n");
+      throw new Error(`${(e as Error).message} (last probe: ${last.trim()})\n--- last log lines ---\n${logs}`);
     }
-    const logs = (await this.logs(ordinal)).split("\n").slice(-60).join("\n");
-    throw new Error(`db-${ordinal} not ready after ${Date.now() - t0} ms (last probe: ${last.trim()})\n--- last log lines ---\n${logs}`);
   }
 
   /** Poll QUERY on pod ORDINAL until it returns EXPECTED; returns the time it took. */
   async waitFor(ordinal: number, query: string, expected: string, timeoutMs = 60_000): Promise<number> {
-    const t0 = Date.now();
     let got = "";
-    while (Date.now() - t0 < timeoutMs) {
-      got = await this.sql(ordinal, query).catch((e: Error) => e.message);
-      if (got === expected) return Date.now() - t0;
-      await new Promise((res) => setTimeout(res, 1000));
-    }
-    throw new Error(`db-${ordinal}: ${query} returned ${got}, expected ${expected} within ${timeoutMs} ms`);
+    const check = async () => (got = await this.sql(ordinal, query).catch((e: Error) => e.message)) === expected;
+    return (await waitFor(`db-${ordinal}: ${query} = ${expected}`, check, { timeoutMs, intervalMs: 1000, quiet: true }).catch((e: Error) => {
+      throw new Error(`${e.message}; last answer: ${got}`);
+    })).ms;
   }
 
   async destroy() {

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join, normalize, sep } from "node:path";
 import { execa } from "execa";
 import { toolPath } from "../../scripts/lib/tools.js";
+import { GiveUp, waitFor } from "../../scripts/lib/wait.js";
 import { chartDir } from "./render.js";
 
 /** A new temporary directory; removeTempDirs() deletes all of them. */
@@ -171,21 +172,13 @@ export async function startRegistry(dir: string, o: { readOnly?: boolean } = {})
   const child: ChildProcess = spawn(bin, ["serve", config], { stdio: ["ignore", fd, fd] });
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
   const host = `127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`registry exited (${child.exitCode}); log: ${readFileSync(logFile, "utf8")}`);
-    try {
-      const r = await fetch(`http://${host}/v2/`);
-      if (r.status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill("SIGTERM");
-      throw new Error(`registry did not answer on ${host} within 20 s; log: ${readFileSync(logFile, "utf8")}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitFor(`the registry on ${host}`, async () => {
+    if (child.exitCode !== null) throw new GiveUp(`registry exited (${child.exitCode}); log: ${readFileSync(logFile, "utf8")}`);
+    return (await fetch(`http://${host}/v2/`)).status === 200; // a refused connection throws: not listening yet
+  }, { timeoutMs: 20_000, intervalMs: 100, quiet: true }).catch((e: Error) => {
+    child.kill("SIGTERM");
+    throw new Error(`${e.message}; log: ${readFileSync(logFile, "utf8")}`);
+  });
   return {
     host,
     url: `oci://${host}/charts`,

@@ -2,13 +2,15 @@
 // reference, and the release's `helm test` passes. Runs only when env KUBECONFIG points
 // at a reachable cluster whose nodes hold the locally built database image
 // (scripts/images/db, loaded into kind); otherwise it is skipped, saying why.
-// KEEP_TEST_NAMESPACES=1 leaves the namespaces in place for debugging.
+// KEEP_NAMESPACES=1 leaves the namespaces in place for debugging.
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FLAVORS } from "../../scripts/lib/flavors.js";
 import { helm } from "../../scripts/lib/helm.js";
+import { imageValues } from "../../scripts/lib/release.js";
 import { pushChart } from "../../scripts/publish/_oci.js";
 import { chartMeta, packageRelease } from "../../scripts/publish/_release.js";
-import { createNamespace, deleteNamespaces, kubectlRaw } from "../helpers/kubectl.js";
+import { connect, createNamespace, deleteNamespaces, diagnoseNamespace, kubectl } from "../../scripts/lib/kube.js";
 import { chartDir } from "../helpers/render.js";
 import {
   isolatedHelmEnv,
@@ -23,15 +25,9 @@ import {
   type StaticServer,
 } from "../helpers/publish.js";
 
-const IMAGE = "mysql-chart/mysql:9.7-debian";
+const IMAGE = FLAVORS.mysql.localImage;
 // The locally built image, never pulled; two replicas keep the install short.
-const VALUES = [
-  "images.mysql.registry=",
-  "images.mysql.repository=mysql-chart/mysql",
-  "images.mysql.tag=9.7-debian",
-  "images.mysql.pullPolicy=Never",
-  "replicas=2",
-];
+const VALUES = [...Object.entries(imageValues("mysql", IMAGE)).map(([k, v]) => `${k}=${v}`), "images.mysql.pullPolicy=Never", "replicas=2"];
 const INSTALL_TIMEOUT = "15m";
 // Per test: the install, helm test and diagnostics on failure.
 const TEST_TIMEOUT_MS = 30 * 60_000;
@@ -41,8 +37,8 @@ async function clusterProblem(): Promise<string> {
   if (!process.env.KUBECONFIG) return "env KUBECONFIG is not set";
   // scripts/test.sh sets REQUIRE_CLUSTER=1 after loading the images: then nothing may be skipped.
   if (process.env.REQUIRE_CLUSTER === "1") return "";
-  const nodes = await kubectlRaw(["get", "nodes", "-o", "json"], undefined, 20_000);
-  if (nodes.code !== 0) return `the cluster of KUBECONFIG=${process.env.KUBECONFIG} is not reachable: ${nodes.stderr.trim()}`;
+  const nodes = await kubectl(connect(), ["get", "nodes", "-o", "json"], { allowFailure: true, timeoutMs: 20_000 });
+  if (nodes.exitCode !== 0) return `the cluster of KUBECONFIG=${process.env.KUBECONFIG} is not reachable: ${nodes.stderr.trim()}`;
   const items = (JSON.parse(nodes.stdout) as { items: { status: { images?: { names?: string[] }[] } }[] }).items;
   const names = items.flatMap((n) => (n.status.images ?? []).flatMap((i) => i.names ?? []));
   // containerd lists a loaded image by its normalised name, e.g. docker.io/mysql-chart/mysql:9.7-debian.
@@ -63,19 +59,10 @@ let registry: Registry | undefined;
 let env: Record<string, string>;
 let key: SigningKey | undefined;
 
-/** Print what a failed release left behind: pods, events and each pod's logs. */
-async function diagnose(namespace: string): Promise<string> {
-  const out = [(await kubectlRaw(["get", "pods,pvc,events", "-n", namespace, "-o", "wide"])).stdout];
-  const pods = (await kubectlRaw(["get", "pods", "-n", namespace, "-o", "jsonpath={.items[*].metadata.name}"])).stdout.split(/\s+/).filter(Boolean);
-  for (const p of pods) {
-    out.push(`--- logs of ${p}`, (await kubectlRaw(["logs", "-n", namespace, p, "--all-containers", "--tail=60"])).stdout);
-  }
-  return out.join("\n");
-}
-
 /** helm install CHART (with ARGS) into a new namespace, then helm test; prints diagnostics on failure. */
 async function installAndTest(prefix: string, chart: string, extra: string[]): Promise<string> {
-  const namespace = await createNamespace(prefix);
+  const k = connect();
+  const namespace = await createNamespace(k, prefix);
   namespaces.push(namespace);
   const kube = ["--kubeconfig", process.env.KUBECONFIG!, "--namespace", namespace];
   try {
@@ -87,7 +74,7 @@ async function installAndTest(prefix: string, chart: string, extra: string[]): P
     const t = await helm(["test", "mysql", ...kube, "--logs", "--timeout", "10m"], { env, timeoutMs: 11 * 60_000 });
     return t.stdout;
   } catch (e) {
-    console.error(`install of ${chart} in ${namespace} failed:\n${await diagnose(namespace)}`);
+    console.error(`install of ${chart} in ${namespace} failed:\n${await diagnoseNamespace(k, namespace)}`);
     throw e;
   }
 }
@@ -106,7 +93,7 @@ describe.skipIf(problem !== "")("installing the published chart into the cluster
   });
 
   afterAll(async () => {
-    if (!process.env.KEEP_TEST_NAMESPACES) await deleteNamespaces(namespaces);
+    if (namespaces.length) await deleteNamespaces(connect(), namespaces);
     await server?.close();
     await registry?.stop();
     await stopGpgAgent(key);
