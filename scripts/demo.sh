@@ -11,8 +11,8 @@ cd "$PROJECT_ROOT"
 main() {
   local flavor=${FLAVOR:-mysql} image target
   case "$flavor" in
-    mysql) target=mysql-9.7; image=mysql-chart/mysql:9.7-debian; export MYSQL_IMAGE=${MYSQL_IMAGE:-$image} ;;
-    mariadb) target=mariadb-11.8; image=mysql-chart/mariadb:11.8-debian; export MARIADB_IMAGE=${MARIADB_IMAGE:-$image} ;;
+    mysql) target=mysql-9.7; image=$LOCAL_IMAGE_MYSQL_9_7; export MYSQL_IMAGE=${MYSQL_IMAGE:-$image} ;;
+    mariadb) target=mariadb-11.8; image=$LOCAL_IMAGE_MARIADB_11_8; export MARIADB_IMAGE=${MARIADB_IMAGE:-$image} ;;
     *) die "FLAVOR must be mysql or mariadb, not '$flavor'" ;;
   esac
   log "step 1/5: tools"

@@ -1,7 +1,9 @@
 // The demo's second half (scripts/demo.sh does the set-up): install the chart as a user would,
 // wait with progress, write on the primary, read it from every replica, and print a live table.
 import { connect, isReady, podScript, podSql, replicaStatus, waitAllReady, waitFor } from "./lib/kube.js";
+import { FLAVORS } from "./lib/flavors.js";
 import { type Flavor, upgradeInstall } from "./lib/release.js";
+import { toolPath } from "./lib/tools.js";
 
 const flavor = (process.env.FLAVOR ?? "mysql") as Flavor;
 const namespace = process.env.DEMO_NAMESPACE ?? "mysql-demo";
@@ -11,11 +13,9 @@ const t0 = Date.now();
 const step = (msg: string) => console.log(`[${String(Math.round((Date.now() - t0) / 1000)).padStart(4)}s] ${msg}`);
 
 async function statusRow(k: ReturnType<typeof connect>, pod: string, container: string, ready: boolean) {
-  const q =
-    flavor === "mysql"
-      ? "SELECT @@server_id, @@super_read_only, @@gtid_executed"
-      : "SELECT @@server_id, @@read_only, @@gtid_current_pos";
-  const [serverId, readOnly, gtid] = (await podSql(k, namespace, pod, container, q)).out.split("\t");
+  const q = `${FLAVORS[flavor].readOnlyQuery}, ${FLAVORS[flavor].gtidQuery.replace(/^SELECT /, "")}`;
+  const [readOnly, superReadOnly, gtid] = (await podSql(k, namespace, pod, container, q)).out.split("\t");
+  const serverId = (await podSql(k, namespace, pod, container, "SELECT @@server_id")).out;
   let running = "-";
   let behind = "-";
   const status = await replicaStatus(k, namespace, pod, container);
@@ -23,7 +23,15 @@ async function statusRow(k: ReturnType<typeof connect>, pod: string, container: 
     running = `io=${status.io} sql=${status.sql}`;
     behind = status.lag;
   }
-  return { pod, role: pod.endsWith("-0") ? "primary" : "replica", serverId, readOnly: readOnly === "1" ? "yes" : "no", ready: ready ? "yes" : "no", running, behind, gtid: gtid.replace(/\\n/g, "") };
+  return { pod, role: pod.endsWith("-0") ? "primary" : "replica", serverId, readOnly: readOnly === "1" || superReadOnly === "1" ? "yes" : "no", ready: ready ? "yes" : "no", running, behind, gtid: gtid.replace(/\\n/g, "") };
+}
+
+/** ROWS as a plain text table: a header line, a rule, one line per row, columns left-aligned. */
+function formatTable(rows: Record<string, string>[]): string {
+  const cols = Object.keys(rows[0] ?? {});
+  const width = (c: string) => Math.max(c.length, ...rows.map((r) => r[c].length));
+  const line = (cells: string[]) => cells.map((v, i) => v.padEnd(width(cols[i]))).join("  ").trimEnd();
+  return [line(cols), line(cols.map((c) => "-".repeat(width(c)))), ...rows.map((r) => line(cols.map((c) => r[c])))].join("\n");
 }
 
 async function main() {
@@ -56,27 +64,31 @@ async function main() {
     namespace,
     `${release}-1`,
     container,
-    `write_client_cnf /tmp/tcp.cnf root "$(read_secret mysql-root-password)" ${release}-1.${release} 3306; sql /tmp/tcp.cnf`,
+    `pw=$(read_secret mysql-root-password); write_client_cnf /tmp/tcp.cnf root "$pw" ${release}-1.${release} 3306; sql /tmp/tcp.cnf`,
     "INSERT INTO demo.greetings (msg) VALUES ('sent to a replica')",
   );
   const why = refused.stderr.split("\n").find((l) => /ERROR/.test(l)) ?? refused.stderr.trim();
-  step(`a write sent to replica ${release}-1.${release} ${refused.exitCode === 0 ? "was ACCEPTED: replicas must refuse writes" : `is refused: ${why}`}`);
+  // Refused for being read-only, not for any other reason (a failed login would also refuse it).
   if (refused.exitCode === 0) throw new Error("a replica accepted a write");
+  if (!/read.only|1290/i.test(why)) throw new Error(`the write to a replica failed, but not as read-only: ${why}`);
+  step(`a write sent to replica ${release}-1.${release} is refused: ${why}`);
 
   const pods = (await k.core.listNamespacedPod({ namespace })).items.filter((p) => /^mysql-\d+$/.test(p.metadata?.name ?? ""));
   pods.sort((a, b) => a.metadata!.name!.localeCompare(b.metadata!.name!, undefined, { numeric: true }));
   const rows = [];
   for (const p of pods) rows.push(await statusRow(k, p.metadata!.name!, container, isReady(p)));
   console.log("");
-  console.table(rows.map((r) => ({ pod: r.pod, role: r.role, server_id: r.serverId, read_only: r.readOnly, Ready: r.ready, replication: r.running, seconds_behind: r.behind, gtid: r.gtid })));
+  console.log(formatTable(rows.map((r) => ({ pod: r.pod, role: r.role, server_id: r.serverId, read_only: r.readOnly, Ready: r.ready, replication: r.running, seconds_behind: r.behind, gtid: r.gtid }))));
+  const kubectl = toolPath("kubectl");
+  const helm = toolPath("helm");
   console.log(`
-Connect:
+Connect (the project's own kubectl and helm, usable as printed in a new shell):
   export KUBECONFIG=${k.kubeconfig}
-  kubectl -n ${namespace} exec -it ${release}-0 -c ${container} -- ${flavor === "mysql" ? "mysql" : "mariadb"} -uroot -p   # primary: writes
+  ${kubectl} -n ${namespace} exec -it ${release}-0 -c ${container} -- ${FLAVORS[flavor].client} -uroot -p   # primary: writes
   # reads: ${release}-read.${namespace}.svc:3306; password:
-  kubectl -n ${namespace} get secret ${release} -o jsonpath='{.data.mysql-root-password}' | base64 -d; echo
+  ${kubectl} -n ${namespace} get secret ${release} -o jsonpath='{.data.mysql-root-password}' | base64 -d; echo
 Tear down:
-  helm --kubeconfig ${k.kubeconfig} -n ${namespace} uninstall ${release}; kubectl --kubeconfig ${k.kubeconfig} delete namespace ${namespace}
+  ${helm} --kubeconfig ${k.kubeconfig} -n ${namespace} uninstall ${release}; ${kubectl} --kubeconfig ${k.kubeconfig} delete namespace ${namespace}
   npm run cluster:down
 Done in ${Math.round((Date.now() - t0) / 1000)}s.`);
 }

@@ -92,7 +92,7 @@ main() {
     bash scripts/docker/ensure-docker.sh
     bash scripts/images/db/build.sh mysql-9.7
     bash scripts/images/db/build.sh mariadb-11.8
-    bash scripts/cluster/load-image.sh mysql-chart/mysql:9.7-debian mysql-chart/mariadb:11.8-debian
+    bash scripts/cluster/load-image.sh "$LOCAL_IMAGE_MYSQL_9_7" "$LOCAL_IMAGE_MARIADB_11_8"
     if wants publish; then
       # Installing by repository name and by OCI reference needs the cluster and the images.
       REQUIRE_CLUSTER=1 vitest_tier publish-install test/publish/install-from-repository.test.ts || status=1

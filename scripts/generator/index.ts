@@ -2,6 +2,7 @@
 // build every file of generated-chart/ in memory. Writing and checking are at the edges.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { LAYOUT } from "../lib/tools.js";
 import { chartFiles, listFiles, NOTICE } from "./chart-files.js";
 import { parametersOf } from "./parameters.js";
 import { renderParametersTable } from "./readme-table.js";
@@ -16,9 +17,9 @@ export interface GeneratorPaths {
 
 export function defaultPaths(root: string): GeneratorPaths {
   return {
-    chartSrc: join(root, "chart-src"),
-    schemaFile: join(root, "values-schema/values.schema.json"),
-    outDir: join(root, "generated-chart"),
+    chartSrc: join(root, LAYOUT.chartSrc),
+    schemaFile: join(root, LAYOUT.schemaFile),
+    outDir: join(root, LAYOUT.generatedChart),
   };
 }
 

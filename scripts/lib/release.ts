@@ -1,23 +1,17 @@
 // Installing the generated chart as a user would (helm upgrade --install ./generated-chart),
 // with the image of each flavor given by environment so the same code runs against kind with
 // locally built images or against a user's cluster with registry images.
-import { join } from "node:path";
+import { FLAVORS, type Flavor } from "./flavors.js";
 import { helm } from "./helm.js";
-import { projectRoot } from "./tools.js";
+import { generatedChartDir } from "./tools.js";
 
-export type Flavor = "mysql" | "mariadb";
+export type { Flavor } from "./flavors.js";
 
-export const chartDir = join(projectRoot, "generated-chart");
+export const chartDir = generatedChartDir;
 
-/** The locally built images (scripts/images/db), used unless MYSQL_IMAGE / MARIADB_IMAGE say otherwise. */
-export const localImages: Record<Flavor, string> = {
-  mysql: "mysql-chart/mysql:9.7-debian",
-  mariadb: "mysql-chart/mariadb:11.8-debian",
-};
-
-/** The image reference to use for FLAVOR. */
+/** The image reference to use for FLAVOR: MYSQL_IMAGE / MARIADB_IMAGE, else the locally built one. */
 export function imageFor(flavor: Flavor): string {
-  return (flavor === "mysql" ? process.env.MYSQL_IMAGE : process.env.MARIADB_IMAGE) ?? localImages[flavor];
+  return process.env[FLAVORS[flavor].imageEnv] ?? FLAVORS[flavor].localImage;
 }
 
 /** --set values that point FLAVOR's image at REF (registry left empty: REF is used as written). */

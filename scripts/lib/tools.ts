@@ -7,6 +7,16 @@ import { fileURLToPath } from "node:url";
 
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
+/** Where the generator's inputs and output live, relative to the project root (the one place). */
+export const LAYOUT = {
+  chartSrc: "chart-src",
+  schemaFile: "values-schema/values.schema.json",
+  generatedChart: "generated-chart",
+};
+
+/** The generated chart: what users install, package and push. */
+export const generatedChartDir = join(projectRoot, LAYOUT.generatedChart);
+
 /** The KEY=VALUE pins of scripts/versions.env. */
 export function versions(file = join(projectRoot, "scripts/versions.env")): Record<string, string> {
   const pins: Record<string, string> = {};

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { load } from "js-yaml";
 import { helm } from "../lib/helm.js";
-import { projectRoot } from "../lib/tools.js";
+import { generatedChartDir, projectRoot } from "../lib/tools.js";
 import { chartContentDigest } from "./_chart-digest.js";
 
 /** A release step that cannot go on; its message says what to do. */
@@ -129,7 +129,7 @@ async function lint(chartDir: string, env?: Record<string, string>): Promise<voi
 
 /** Package, sign when asked, check against what is already released, index. */
 export async function packageRelease(o: PackageOptions = {}): Promise<PackageResult> {
-  const chartDir = o.chartDir ?? join(projectRoot, "generated-chart");
+  const chartDir = o.chartDir ?? generatedChartDir;
   const releaseDir = o.releaseDir ?? defaultReleaseDir;
   const say = o.log ?? (() => {});
   const { name, version } = chartMeta(chartDir);

@@ -6,7 +6,7 @@
 //   --release-dir DIR  where npm run package wrote the package (default: env RELEASE_DIR, else release/)
 // Log in first when the registry needs it: helm registry login HOST.
 import { join, resolve } from "node:path";
-import { projectRoot } from "../lib/tools.js";
+import { generatedChartDir } from "../lib/tools.js";
 import { pushChart } from "./_oci.js";
 import { chartMeta, defaultReleaseDir, ReleaseError, runCommand } from "./_release.js";
 
@@ -24,7 +24,7 @@ async function main(argv: string[]): Promise<number> {
     else throw new ReleaseError(`unknown argument ${a}\n${USAGE}`);
   }
   if (!url) throw new ReleaseError(`no registry given\n${USAGE}`);
-  const { name, version } = chartMeta(join(projectRoot, "generated-chart"));
+  const { name, version } = chartMeta(generatedChartDir);
   const r = await pushChart(join(releaseDir, `${name}-${version}.tgz`), url, { plainHttp });
   console.log(`pushed ${r.ref} (${r.digest})`);
   return 0;

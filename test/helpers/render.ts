@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { loadAll } from "js-yaml";
 import { expect } from "vitest";
 import { helm, helmTemplate, type HelmResult, type TemplateOptions } from "../../scripts/lib/helm.js";
-import { projectRoot } from "../../scripts/lib/tools.js";
+import { generatedChartDir } from "../../scripts/lib/tools.js";
 
-export const chartDir = join(projectRoot, "generated-chart");
+export const chartDir = generatedChartDir;
 
 /** The chart's numbered scenario values files (generated-chart/ci/NN-*-values.yaml). */
 export function scenarioFiles(): string[] {
@@ -17,7 +17,6 @@ export function scenarioFiles(): string[] {
 }
 
 // Kubernetes objects are loosely typed here on purpose: tests assert on exact paths.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; [k: string]: any }; [k: string]: any };
 
 /** Render the chart and parse every document. */

@@ -45,7 +45,7 @@ describe("my.cnf ConfigMap", () => {
 describe("scripts ConfigMap", () => {
   it("carries the MySQL flavor's commands only", async () => {
     const cm = findDoc(await configs(), "ConfigMap", "mysql-scripts");
-    expect(cm.data["flavor.sh"]).toMatch(/CLONE INSTANCE FROM/);
+    expect(cm.data["clone.sh"]).toMatch(/CLONE INSTANCE FROM/);
     expect(cm.data["flavor.sh"]).toMatch(/CHANGE REPLICATION SOURCE TO/);
     expect(cm.data["serve-backup.sh"]).toBeUndefined();
     expect(JSON.stringify(cm.data)).not.toMatch(/mariadb-backup|CHANGE MASTER/);
@@ -53,7 +53,7 @@ describe("scripts ConfigMap", () => {
 
   it("carries the MariaDB flavor's commands only", async () => {
     const cm = findDoc(await configs({ flavor: "mariadb" }), "ConfigMap", "mysql-scripts");
-    expect(cm.data["flavor.sh"]).toMatch(/mariadb-backup --prepare/);
+    expect(cm.data["clone.sh"]).toMatch(/mariadb-backup --prepare/);
     expect(cm.data["flavor.sh"]).toMatch(/MASTER_USE_GTID = slave_pos/);
     expect(cm.data["serve-backup.sh"]).toMatch(/--stream=mbstream/);
     expect(JSON.stringify(cm.data)).not.toMatch(/CLONE INSTANCE|CHANGE REPLICATION SOURCE/);

@@ -55,7 +55,7 @@ target_vars() {
   case $1 in
     mysql-9.7)
       SUITE=$DEBIAN_SUITE_MYSQL
-      TAG=mysql-chart/mysql:9.7-debian
+      TAG=$LOCAL_IMAGE_MYSQL_9_7
       SERVER_PKG=mysql-server-core
       PIN=$MYSQL_9_7_DEB_VERSION
       PKGS="mysql-server-core,mysql-client-core"
@@ -64,9 +64,9 @@ target_vars() {
       ;;
     mariadb-11.8|mariadb-10.11)
       if [[ $1 == mariadb-11.8 ]]; then
-        SUITE=$DEBIAN_SUITE_MARIADB_11_8; TAG=mysql-chart/mariadb:11.8-debian; PIN=$MARIADB_11_8_DEB_VERSION
+        SUITE=$DEBIAN_SUITE_MARIADB_11_8; TAG=$LOCAL_IMAGE_MARIADB_11_8; PIN=$MARIADB_11_8_DEB_VERSION
       else
-        SUITE=$DEBIAN_SUITE_MARIADB_10_11; TAG=mysql-chart/mariadb:10.11-debian; PIN=$MARIADB_10_11_DEB_VERSION
+        SUITE=$DEBIAN_SUITE_MARIADB_10_11; TAG=$LOCAL_IMAGE_MARIADB_10_11; PIN=$MARIADB_10_11_DEB_VERSION
       fi
       SERVER_PKG=mariadb-server-core
       PKGS="mariadb-server-core,mariadb-client,mariadb-backup"
@@ -286,6 +286,12 @@ build_one() {
       log "$name: using cached root file system $IMAGES_DIR/$key.tar.gz"
     fi
     import_image "$name" "$key"
+    # A new image proves itself before anything uses it; a failed one is removed, so the next
+    # run builds it again instead of taking it as current.
+    if ! bash "$(dirname "${BASH_SOURCE[0]}")/verify.sh" "$TAG"; then
+      docker rmi "$TAG" >/dev/null 2>&1 || true
+      die "$name: the new image $TAG failed its self-check (scripts/images/db/verify.sh)"
+    fi
   fi
   flock -u "$lockfd"
   exec {lockfd}>&-

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# probe-mariadb.sh: runs INSIDE a mysql-chart/mariadb image (as the image's
+# self-check-mariadb.sh: runs INSIDE a mysql-chart/mariadb image (as the image's
 # user), fed on stdin by verify.sh. Initialises a datadir, starts mariadbd with
 # binary logging, streams a mariadb-backup (mbstream) through socat the way the
 # chart serves it, extracts it with mbstream -x, prepares it and starts a second

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# probe-mysql.sh: runs INSIDE a mysql-chart/mysql image (as the image's user),
+# self-check-mysql.sh: runs INSIDE a mysql-chart/mysql image (as the image's user),
 # fed on stdin by verify.sh. Initialises a datadir, starts mysqld with binary
 # logging and GTIDs, checks the clone plugin (including a local clone), TLS
 # auto-generation, then shuts down. Prints "FACT key=value" lines that verify.sh

@@ -4,7 +4,7 @@
 #   scripts/images/db/verify.sh TAG        e.g. mysql-chart/mariadb:11.8-debian
 #
 # Checks the image config (USER 999, PATH, CMD), then runs the matching probe
-# (probe-mysql.sh or probe-mariadb.sh) inside a throw-away container as the
+# (self-check-mysql.sh or self-check-mariadb.sh, not to be confused with the chart's probe.sh) inside a throw-away container as the
 # image's own user, without network (loopback only): initialise a datadir,
 # start the server, query it, and exercise the replication/backup tooling the
 # chart relies on (MySQL: GTIDs, clone plugin; MariaDB: mariadb-backup mbstream
@@ -49,8 +49,8 @@ main() {
   need_cmd docker "Run: bash scripts/docker/ensure-docker.sh"
   docker image inspect "$tag" >/dev/null 2>&1 || die "image $tag not found. Build it: scripts/images/db/build.sh"
   case $tag in
-    mysql-chart/mysql:*) probe=$HERE/probe-mysql.sh ;;
-    mysql-chart/mariadb:*) probe=$HERE/probe-mariadb.sh ;;
+    mysql-chart/mysql:*) probe=$HERE/self-check-mysql.sh ;;
+    mysql-chart/mariadb:*) probe=$HERE/self-check-mariadb.sh ;;
     *) die "don't know which probe fits $tag (expected mysql-chart/mysql:* or mysql-chart/mariadb:*)" ;;
   esac
   slug=$(printf '%s' "$tag" | tr '/:' '__')
