@@ -122,8 +122,6 @@ password (clone) when the user's Secret does not, so a Secret made for another c
   valueFrom:
     fieldRef:
       fieldPath: metadata.name
-- name: FLAVOR
-  value: {{ .Values.flavor | quote }}
 - name: STATEFULSET_NAME
   value: {{ include "mysql.fullname" . | quote }}
 - name: HEADLESS_SERVICE

@@ -60,7 +60,6 @@ export function layoutSecrets(dir: string, values: Record<string, string> = test
 export function podEnv(flavor: Flavor, podName: string): Record<string, string> {
   return {
     POD_NAME: podName,
-    FLAVOR: flavor,
     STATEFULSET_NAME: "db",
     HEADLESS_SERVICE: "db",
     PRIMARY_HOST: "db-0.db",
@@ -107,7 +106,7 @@ export function sandbox(flavor: Flavor, podName = "db-1"): Sandbox {
  * then run BODY in bash with `set -euo pipefail`. BODY may redefine functions first.
  */
 export async function runBash(s: Sandbox, script: string | null, body: string, env: Record<string, string> = {}) {
-  const sources = [`. "${s.scripts}/lib.sh"`, `. "${s.scripts}/flavor.sh"`, `. "${s.scripts}/passwords.sh"`];
+  const sources = ["lib.sh", "flavor.sh", "passwords.sh", "clone.sh"].map((f) => `. "${s.scripts}/${f}"`);
   if (script) sources.push(`. "${s.scripts}/${script}"`);
   return execa("bash", ["-c", `set -euo pipefail\n${sources.join("\n")}\n${body}`], {
     env: { ...s.env, ...env, PATH: process.env.PATH ?? "" },

@@ -2,12 +2,15 @@
 // containers (images built from Debian packages), before any Kubernetes cluster exists.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dockerAvailable, imageExists, LocalPods } from "../helpers/docker-pods.js";
+import { versions } from "../../scripts/lib/tools.js";
+import { waitFor } from "../../scripts/lib/wait.js";
 import { type Flavor, testPasswords } from "../helpers/pod-scripts.js";
 
+const pins = versions();
 const flavors: { name: string; flavor: Flavor; image: string }[] = [
-  { name: "MySQL 9.7", flavor: "mysql", image: process.env.MYSQL_IMAGE ?? "mysql-chart/mysql:9.7-debian" },
-  { name: "MariaDB 11.8", flavor: "mariadb", image: process.env.MARIADB_IMAGE ?? "mysql-chart/mariadb:11.8-debian" },
-  { name: "MariaDB 10.11", flavor: "mariadb", image: process.env.MARIADB_10_IMAGE ?? "mysql-chart/mariadb:10.11-debian" },
+  { name: "MySQL 9.7", flavor: "mysql", image: process.env.MYSQL_IMAGE ?? pins.LOCAL_IMAGE_MYSQL_9_7 },
+  { name: "MariaDB 11.8", flavor: "mariadb", image: process.env.MARIADB_IMAGE ?? pins.LOCAL_IMAGE_MARIADB_11_8 },
+  { name: "MariaDB 10.11", flavor: "mariadb", image: process.env.MARIADB_10_IMAGE ?? pins.LOCAL_IMAGE_MARIADB_10_11 },
 ];
 
 for (const f of flavors) {
@@ -146,18 +149,10 @@ SH
         pods.setSecret("mysql-replication-password", "repl-after-rotation");
         for (const i of [0, 1, 2]) {
           await pods.waitFor(i, "SELECT 1", "1");
-          const deadline = Date.now() + 60_000;
-          while ((await pods.appSql(i, "SELECT 1", "root")).exitCode !== 0) {
-            if (Date.now() > deadline) throw new Error(`db-${i} does not take root's new password`);
-            await new Promise((r) => setTimeout(r, 1000));
-          }
+          await waitFor(`db-${i} to take root's new password`, async () => (await pods.appSql(i, "SELECT 1", "root")).exitCode === 0, { timeoutMs: 60_000, intervalMs: 1000 });
         }
         for (const i of [1, 2]) {
-          const deadline = Date.now() + 60_000;
-          while (!/re-pointing replication with it/.test(await pods.logs(i))) {
-            if (Date.now() > deadline) throw new Error(`db-${i} did not re-point replication`);
-            await new Promise((r) => setTimeout(r, 1000));
-          }
+          await waitFor(`db-${i} to re-point replication`, async () => /re-pointing replication with it/.test(await pods.logs(i)), { timeoutMs: 60_000, intervalMs: 1000 });
         }
       } finally {
         done = true;

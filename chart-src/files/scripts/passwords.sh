@@ -112,7 +112,7 @@ reconcile_replica() {
 
 # wait_replication_running SECONDS: 0 once both replication threads run; 1 after SECONDS.
 wait_replication_running() {
-  local timeout=${1:?} start=$SECONDS status io sqlt
+  local timeout=${1:?wait_replication_running needs SECONDS} start=$SECONDS status io sqlt
   while (( SECONDS - start < timeout )); do
     if status=$(status_fields "$CLIENT_CNF" "$REPLICA_STATUS_SQL" "$REPLICA_IO_FIELD" "$REPLICA_SQL_FIELD"); then
       IFS=$'\t' read -r io sqlt <<<"$status"

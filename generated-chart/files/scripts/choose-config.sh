@@ -36,7 +36,6 @@ main() {
     done
   } >"$tmp"
   mv -f "$tmp" "$MY_CNF"
-  echo "$role" >"$CONF_DIR/role"
   log "$POD_NAME is the $role, server_id=$server_id"
 }
 

@@ -193,14 +193,14 @@ sql() {
 
 # sql_value CNF QUERY: print the single value a query returns.
 sql_value() {
-  local cnf=${1:?} query=${2:?}
+  local cnf=${1:?sql_value needs CNF} query=${2:?sql_value needs QUERY}
   sql "$cnf" <<<"$query"
 }
 
 # status_fields CNF STATEMENT FIELD...: print the named columns, tab-separated, of the first
 # row of a statement such as SHOW REPLICA STATUS; an empty line when it returns no row.
 status_fields() {
-  local cnf=${1:?} stmt=${2:?}; shift 2
+  local cnf=${1:?status_fields needs CNF} stmt=${2:?status_fields needs STATEMENT}; shift 2
   "$CLIENT_BIN" --defaults-extra-file="$cnf" --batch <<<"$stmt" | awk -F'\t' -v want="$*" '
     NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; n = split(want, w, " "); next }
     NR == 2 { for (j = 1; j <= n; j++) printf "%s%s", (j > 1 ? "\t" : ""), ((w[j] in col) ? $(col[w[j]]) : ""); printf "\n"; done = 1; exit }
@@ -210,7 +210,7 @@ status_fields() {
 
 # wait_for_server CNF TIMEOUT_SECONDS [WHAT]: poll until SELECT 1 succeeds; fail after the timeout.
 wait_for_server() {
-  local cnf=${1:?} timeout=${2:?} what=${3:-server} start=$SECONDS last_log=$SECONDS
+  local cnf=${1:?wait_for_server needs CNF} timeout=${2:?wait_for_server needs TIMEOUT_SECONDS} what=${3:-server} start=$SECONDS last_log=$SECONDS
   until sql "$cnf" --connect-timeout=5 <<<"SELECT 1" >/dev/null 2>&1; do
     if (( SECONDS - start >= timeout )); then
       return 1
@@ -230,7 +230,7 @@ TEMP_SERVER_PID=""
 # through SOCKET (no network), for initialisation and clone steps; wait until it answers as root
 # with no password (fresh data) or with the root password (cloned data), per CLIENT_CNF_FOR_TEMP.
 start_temp_server() {
-  local dir=${1:?} sock=${2:?}; shift 2
+  local dir=${1:?start_temp_server needs DIR} sock=${2:?start_temp_server needs SOCKET}; shift 2
   rm -f "$sock"
   "$SERVER_BIN" --defaults-file="$MY_CNF" --datadir="$dir" --skip-networking \
     --socket="$sock" --pid-file="$sock.pid" "$@" &
@@ -245,7 +245,7 @@ start_temp_server() {
 
 # stop_temp_server CNF: shut the temporary server down cleanly and wait for it to exit.
 stop_temp_server() {
-  local cnf=${1:?}
+  local cnf=${1:?stop_temp_server needs CNF}
   [[ -n "$TEMP_SERVER_PID" ]] || return 0
   if kill -0 "$TEMP_SERVER_PID" 2>/dev/null; then
     "$ADMIN_BIN" --defaults-extra-file="$cnf" shutdown >/dev/null 2>&1 || kill -TERM "$TEMP_SERVER_PID" 2>/dev/null || true
@@ -256,7 +256,7 @@ stop_temp_server() {
 
 # wait_temp_server_exit SECONDS: wait for the temporary server to exit on its own; 1 if it is still up.
 wait_temp_server_exit() {
-  local timeout=${1:?} start=$SECONDS
+  local timeout=${1:?wait_temp_server_exit needs SECONDS} start=$SECONDS
   [[ -n "$TEMP_SERVER_PID" ]] || return 0
   while kill -0 "$TEMP_SERVER_PID" 2>/dev/null; do
     (( SECONDS - start < timeout )) || return 1
@@ -267,10 +267,10 @@ wait_temp_server_exit() {
 }
 
 # account_sql: the SQL that gives a fresh primary its accounts (root@%, replication, clone,
-# the optional application user and database), using the flavor's flavor_clone_account_sql.
+# the optional application user and database); the clone account's host and grants are the flavor's.
 # Runs in $(...), so every step's failure is returned explicitly.
 account_sql() {
-  local root repl clone app="" root_pw repl_pw app_pw
+  local root repl clone app="" root_pw repl_pw clone_pw app_pw clone_account
   root=$(read_secret mysql-root-password) || return 1
   repl=$(read_secret mysql-replication-password) || return 1
   clone=$(read_secret mysql-clone-password) || return 1
@@ -280,12 +280,15 @@ account_sql() {
   [[ -n "${REPLICATION_USER:-}" && -n "${CLONE_USER:-}" ]] || { log "REPLICATION_USER and CLONE_USER must be set"; return 1; }
   root_pw=$(sql_password "$root") || return 1
   repl_pw=$(sql_password "$repl") || return 1
+  clone_pw=$(sql_password "$clone") || return 1
+  clone_account="$(sql_string "$CLONE_USER")@$(sql_string "$CLONE_ACCOUNT_HOST")"
   echo "ALTER USER 'root'@'localhost' IDENTIFIED BY $root_pw;"
   echo "CREATE USER 'root'@'%' IDENTIFIED BY $root_pw;"
   echo "GRANT ALL PRIVILEGES ON *.* TO 'root'@'%' WITH GRANT OPTION;"
   echo "CREATE USER $(sql_string "$REPLICATION_USER")@'%' IDENTIFIED BY $repl_pw;"
   echo "GRANT REPLICATION SLAVE ON *.* TO $(sql_string "$REPLICATION_USER")@'%';"
-  flavor_clone_account_sql "$CLONE_USER" "$clone" || return 1
+  echo "CREATE USER $clone_account IDENTIFIED BY $clone_pw;"
+  echo "GRANT $CLONE_GRANTS ON *.* TO $clone_account;"
   if [[ -n "${APP_DATABASE:-}" ]]; then
     echo "CREATE DATABASE IF NOT EXISTS $(sql_ident "$APP_DATABASE");"
   fi
@@ -301,7 +304,7 @@ account_sql() {
 # initialize_primary DIR: build a fresh primary's data directory in DIR: system tables,
 # accounts, the application database and user, then the user's init SQL, all exactly once.
 initialize_primary() {
-  local dir=${1:?} sock="$RUN_DIR/init.sock" cnf="$RUN_DIR/init-client.cnf" accounts pre post root
+  local dir=${1:?initialize_primary needs DIR} sock="$RUN_DIR/init.sock" cnf="$RUN_DIR/init-client.cnf" accounts pre post root
   log "initialising a new data directory in $dir"
   # Built before the server starts: a missing password stops here, never halfway through.
   pre=$(flavor_pre_account_sql) || die "building the account SQL failed"

@@ -13,10 +13,12 @@ shopt -s inherit_errexit
 . "$(dirname "${BASH_SOURCE[0]}")/flavor.sh"
 # shellcheck source=passwords.sh
 . "$(dirname "${BASH_SOURCE[0]}")/passwords.sh"
+# shellcheck source=mysql/clone.sh
+. "$(dirname "${BASH_SOURCE[0]}")/clone.sh"
 
 # clone_with_retries ORDINAL: clone the donor of this ordinal into STAGING_DIR, retrying.
 clone_with_retries() {
-  local ordinal=${1:?} donor donor_ord attempt attempts=${CLONE_ATTEMPTS:-5}
+  local ordinal=${1:?clone_with_retries needs ORDINAL} donor donor_ord attempt attempts=${CLONE_ATTEMPTS:-5}
   donor_ord=$(donor_ordinal "$ordinal")
   donor=$(peer_host "$donor_ord")
   for ((attempt = 1; attempt <= attempts; attempt++)); do

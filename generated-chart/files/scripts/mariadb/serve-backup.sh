@@ -11,6 +11,8 @@ LOG_TAG=serve-backup
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=flavor.sh
 . "$(dirname "${BASH_SOURCE[0]}")/flavor.sh"
+# shellcheck source=clone.sh
+. "$(dirname "${BASH_SOURCE[0]}")/clone.sh"
 
 # serve_one: challenge the peer, then stream mariadb-backup to it.
 serve_one() {

@@ -1,0 +1,51 @@
+// The sidecar's replication set-up: what a new replica replicates from, once.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { runBash, sandbox, testPasswords } from "../helpers/pod-scripts.js";
+
+describe("replication set-up", () => {
+  const sqlCapture = `sql() { cat >>"$RUN_DIR/sql"; }`;
+
+  it("MySQL: points a new replica at the primary by GTID auto-position over TLS, and starts it", async () => {
+    const s = sandbox("mysql", "db-2");
+    const r = await runBash(s, null, `${sqlCapture}\nstatus_fields() { printf '\\t\\t\\n'; }\nensure_root_cnf\nflavor_configure_replication`);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const sql = readFileSync(join(s.run, "sql"), "utf8");
+    expect(sql).toMatch(/STOP REPLICA;\s+CHANGE REPLICATION SOURCE TO/);
+    expect(sql).toContain("SOURCE_HOST = 'db-0.db'");
+    expect(sql).toContain("SOURCE_USER = 'replicator'");
+    expect(sql).toContain(`SOURCE_PASSWORD = '${testPasswords["mysql-replication-password"]}'`);
+    expect(sql).toContain("SOURCE_AUTO_POSITION = 1");
+    expect(sql).toContain("SOURCE_SSL = 1");
+    expect(sql).toMatch(/START REPLICA;\s*$/);
+  });
+
+  it("MySQL: leaves a replica that already replicates from the primary alone (restart at any step)", async () => {
+    const s = sandbox("mysql", "db-2");
+    const r = await runBash(s, null, `${sqlCapture}\nstatus_fields() { printf 'db-0.db\\treplicator\\t1\\n'; }\nflavor_configure_replication`);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(existsSync(join(s.run, "sql"))).toBe(false);
+    expect(r.stderr).toMatch(/already points at db-0\.db/);
+  });
+
+  it("MariaDB: starts from the GTID the clone recorded, with MASTER_USE_GTID=slave_pos", async () => {
+    const s = sandbox("mariadb", "db-1");
+    mkdirSync(join(s.dataRoot, "data"), { recursive: true });
+    writeFileSync(join(s.dataRoot, "data/mysql-chart-clone.info"), "donor=db-0.db\ngtid=0-100-57\nbytes=1\n");
+    const r = await runBash(s, null, `${sqlCapture}\nstatus_fields() { printf '\\t\\t\\n'; }\nflavor_configure_replication`);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const sql = readFileSync(join(s.run, "sql"), "utf8");
+    expect(sql).toMatch(/STOP SLAVE;\s+SET GLOBAL gtid_slave_pos = '0-100-57';\s+CHANGE MASTER TO/);
+    expect(sql).toContain("MASTER_USE_GTID = slave_pos");
+    expect(sql).toContain("MASTER_HOST = 'db-0.db'");
+    expect(sql).toMatch(/START SLAVE;\s*$/);
+  });
+
+  it("MariaDB: refuses to guess a position when the clone left no record", async () => {
+    const s = sandbox("mariadb", "db-1");
+    const r = await runBash(s, null, `${sqlCapture}\nstatus_fields() { printf '\\t\\t\\n'; }\nflavor_configure_replication`);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(/no clone record/);
+  });
+});
