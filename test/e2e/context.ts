@@ -1,18 +1,48 @@
 // One installed release per flavor, shared by the feature files in order (ordered steps tell
-// a story), in a namespace of its own. Poll timeouts live here, in one place.
+// a story), in a namespace of its own. Poll timeouts, the chart defaults the checks depend on,
+// and the values every upgrade repeats live here, in one place. Each feature sets up the data it
+// checks; what it expects of the release is said at the top of its file.
+import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
+import { defaultsOf, loadSchema } from "../../scripts/generator/schema.js";
 import { helm } from "../../scripts/lib/helm.js";
-import { connect, diagnose, kubectl, type Kube, podSql, replicaStatus, waitAllReady, waitFor } from "../../scripts/lib/kube.js";
+import { connect, deleteNamespaces, diagnose, kubectl, type Kube, podSql, replicaStatus, waitAllReady, waitFor } from "../../scripts/lib/kube.js";
 import { type Flavor, imageFor, upgradeInstall } from "../../scripts/lib/release.js";
-import { toolPath } from "../../scripts/lib/tools.js";
+import { LAYOUT, projectRoot, toolPath } from "../../scripts/lib/tools.js";
 import { recordPhase } from "../helpers/report.js";
 
 export const TIMEOUTS = {
   allReady: 900_000,
   replicate: 60_000,
   readiness: 60_000,
+  /** A client's first acknowledged writes, or a statement retried until the server agrees. */
+  settle: 60_000,
+  rollout: 960_000,
+  helmTest: 360_000,
   poll: 1000,
 };
+
+/** The chart's defaults, from the one source (values-schema/values.schema.json). */
+const defaults = defaultsOf(loadSchema(join(projectRoot, LAYOUT.schemaFile))) as {
+  service: { port: number };
+  serverIdOffset: number;
+  terminationGracePeriodSeconds: number;
+  probes: { readiness: { periodSeconds: number } };
+  clone: { backupPort: number };
+};
+export const CHART = {
+  port: defaults.service.port,
+  serverIdOffset: defaults.serverIdOffset,
+  gracePeriodMs: defaults.terminationGracePeriodSeconds * 1000,
+  readinessPeriodMs: defaults.probes.readiness.periodSeconds * 1000,
+  backupPort: defaults.clone.backupPort,
+};
+
+/**
+ * The my.cnf line the upgrade feature adds. Every later upgrade repeats it: a different
+ * config.common would change the config checksum and roll every pod again.
+ */
+export const UPGRADED_CONFIG = { "config.common": "max_connections=345" };
 
 export class E2e {
   readonly k: Kube;
@@ -124,8 +154,9 @@ export class E2e {
   async clientSql(host: string, q: string, opts: { user?: "root" | "app" | "clone"; client?: string; password?: string; timeoutMs?: number } = {}) {
     const user = opts.user ?? "root";
     const key = { root: "mysql-root-password", app: "mysql-password", clone: "mysql-clone-password" }[user];
-    const pw = opts.password !== undefined ? `'${opts.password}'` : `"$(read_secret ${key})"`;
-    const body = `set -euo pipefail; . /opt/mysql-chart/scripts/lib.sh; . /opt/mysql-chart/scripts/flavor.sh; f=$(mktemp -p /run/mysqld); write_client_cnf "$f" ${user} ${pw} ${host} 3306; sql "$f" --connect-timeout=5`;
+    // A failed read_secret must stop here, not log in with an empty password (set -e applies to an assignment).
+    const pw = opts.password !== undefined ? `'${opts.password}'` : `$(read_secret ${key})`;
+    const body = `set -euo pipefail; . /opt/mysql-chart/scripts/lib.sh; . /opt/mysql-chart/scripts/flavor.sh; pw=${pw}; f=$(mktemp -p /run/mysqld); write_client_cnf "$f" ${user} "$pw" ${host} ${CHART.port}; sql "$f" --connect-timeout=5`;
     const r = await kubectl(this.k, ["exec", "-i", "-n", this.namespace, opts.client ?? "client", "--", "bash", "-c", body], {
       input: q,
       allowFailure: true,
@@ -140,7 +171,8 @@ export class E2e {
    */
   startWriter(count: number, intervalMs = 200): { proc: ResultPromise; acked: () => number[] } {
     const body = `. /opt/mysql-chart/scripts/lib.sh; . /opt/mysql-chart/scripts/flavor.sh
-      write_client_cnf /run/mysqld/w.cnf root "$(read_secret mysql-root-password)" ${this.host(0)} 3306
+      pw=$(read_secret mysql-root-password) || exit 1
+      write_client_cnf /run/mysqld/w.cnf root "$pw" ${this.host(0)} ${CHART.port} || exit 1
       for i in $(seq 1 ${count}); do
         for try in $(seq 1 300); do
           if sql /run/mysqld/w.cnf --connect-timeout=2 <<<"INSERT INTO appdb.writes (id) VALUES ($i)" 2>/dev/null; then echo "ack $i"; break; fi
@@ -161,14 +193,10 @@ export class E2e {
   }
 
   async helmTest() {
-    return helm(["test", this.release, "--namespace", this.namespace, "--kubeconfig", this.k.kubeconfig, "--logs", "--timeout", "5m"], { allowFailure: true, timeoutMs: 360_000 });
+    return helm(["test", this.release, "--namespace", this.namespace, "--kubeconfig", this.k.kubeconfig, "--logs", "--timeout", `${TIMEOUTS.helmTest / 1000 - 60}s`], { allowFailure: true, timeoutMs: TIMEOUTS.helmTest });
   }
 
   async deleteNamespace() {
-    if (process.env.KEEP_E2E === "1") {
-      console.log(`KEEP_E2E=1: leaving namespace ${this.namespace} in place`);
-      return;
-    }
-    await kubectl(this.k, ["delete", "namespace", this.namespace, "--wait=false"], { allowFailure: true });
+    await deleteNamespaces(this.k, [this.namespace]);
   }
 }

@@ -1,8 +1,9 @@
 // Scaling out clones from the previous replica (even after the primary purged its binlogs);
 // scaling in and out again reuses the volumes without cloning.
+// Expects: the release installed with 3 pods; leaves it at 5 (e.replicas says so).
 import { expect, it } from "vitest";
 import { kubectl, waitFor } from "../../../scripts/lib/kube.js";
-import type { E2e } from "../context.js";
+import { type E2e, TIMEOUTS } from "../context.js";
 
 /** Where pod ORDINAL's data came from, by the clone's own record: donor, end time, bytes, duration. */
 async function cloneRecord(e: E2e, ordinal: number): Promise<{ donor: string; ended: string; bytes: string; ms: number }> {
@@ -23,14 +24,14 @@ export function scaling(ctx: () => E2e) {
 
   it("after PURGE BINARY LOGS on the primary, scaling out 3 -> 5 clones each new replica from the replica before it", async () => {
     const e = ctx();
-    await e.sql(0, "CREATE TABLE IF NOT EXISTS appdb.scale (id INT PRIMARY KEY); INSERT INTO appdb.scale VALUES (1),(2),(3);");
+    await e.sql(0, "CREATE DATABASE IF NOT EXISTS appdb; CREATE TABLE IF NOT EXISTS appdb.scale (id INT PRIMARY KEY); INSERT INTO appdb.scale VALUES (1),(2),(3);");
     await e.sql(0, "FLUSH BINARY LOGS; FLUSH BINARY LOGS;");
     const newest = (await e.sql(0, "SHOW BINARY LOGS")).split("\n").pop()!.split("\t")[0];
     // A log a replica is still reading is kept (MariaDB warns and skips it): retry until only the newest is left.
     await waitFor("every binary log but the newest purged", async () => {
       await e.sql(0, `PURGE BINARY LOGS TO '${newest}'`);
       return (await e.sql(0, "SHOW BINARY LOGS")).split("\n").length === 1 || undefined;
-    }, { timeoutMs: 60_000 });
+    }, { timeoutMs: TIMEOUTS.settle });
 
     await kubectl(e.k, ["scale", "-n", e.namespace, `statefulset/${e.sts}`, "--replicas=5"]);
     e.replicas = 5;
@@ -43,7 +44,6 @@ export function scaling(ctx: () => E2e) {
       e.record(`clone of ${e.pod(i)} from ${rec.donor}`, rec.ms, { bytes: rec.bytes });
       const { ms: catchUp } = await e.waitSql(i, "SELECT COUNT(*) FROM appdb.scale", "3");
       e.record(`catch-up of ${e.pod(i)} after its clone (from Ready)`, catchUp);
-      expect(await e.sql(i, "SELECT v FROM appdb.notes WHERE id = 1")).toBe("written on the primary");
     }
   });
 

@@ -2,9 +2,11 @@
 // with an empty password never gives a passwordless server; a rotated password reaches every
 // server with every pod staying Ready. Two small releases of their own, installed beside the
 // main one (prepareSecrets starts them while the main release installs).
+// Expects: the main release (at least 2 pods) and the client pod.
 import { afterAll, expect, it } from "vitest";
+import { FLAVORS } from "../../../scripts/lib/flavors.js";
 import { helm } from "../../../scripts/lib/helm.js";
-import { isReady, kubectl, waitFor } from "../../../scripts/lib/kube.js";
+import { isReady, keepNamespaces, kubectl, sleep, waitFor } from "../../../scripts/lib/kube.js";
 import { E2e, TIMEOUTS } from "../context.js";
 
 /** The keys (and only those) another popular MySQL chart's Secret holds: no clone password. */
@@ -53,7 +55,7 @@ async function notReadyDuring(e: E2e, work: () => Promise<void>): Promise<string
     while (!done) {
       const pods = (await e.k.core.listNamespacedPod({ namespace: e.namespace, labelSelector: `app.kubernetes.io/instance=${e.release}` })).items;
       for (const p of pods) if (!isReady(p)) seen.add(`${p.metadata?.name} at ${new Date().toISOString()}`);
-      await new Promise((r) => setTimeout(r, 1000));
+      await sleep(1000);
     }
   })();
   try {
@@ -69,7 +71,7 @@ export function secrets(ctx: () => E2e, releases: () => Promise<SecretReleases>)
   afterAll(async () => {
     // Free the node for the features that follow; the namespace goes at the end of the suite.
     const e = ctx();
-    if (process.env.KEEP_E2E === "1") return;
+    if (keepNamespaces()) return;
     for (const r of ["other", "empty"]) await helm(["uninstall", r, "--namespace", e.namespace, "--kubeconfig", e.k.kubeconfig, "--wait=false"], { allowFailure: true });
   });
 
@@ -147,7 +149,8 @@ export function secrets(ctx: () => E2e, releases: () => Promise<SecretReleases>)
     const old = await e.clientSql(other.host(0), "SELECT 1", { user: "root", password: otherChartSecret["mysql-root-password"] });
     expect(old.exitCode, "the old root password still works").not.toBe(0);
     // A fresh replication connection authenticates with the new password.
-    const restart = e.flavor === "mysql" ? "STOP REPLICA IO_THREAD; START REPLICA IO_THREAD;" : "STOP SLAVE IO_THREAD; START SLAVE IO_THREAD;";
+    const word = FLAVORS[e.flavor].replica;
+    const restart = `STOP ${word} IO_THREAD; START ${word} IO_THREAD;`;
     await other.sql(1, restart);
     await other.sql(0, "INSERT INTO appdb.t VALUES (2);");
     await other.waitSql(1, "SELECT COUNT(*) FROM appdb.t", "2");

@@ -1,7 +1,8 @@
 // helm upgrade: a changed my.cnf setting rolls the pods and applies; data and passwords stay.
+// Expects: the release installed (any size); applies UPGRADED_CONFIG, which later upgrades repeat.
 import { expect, it } from "vitest";
 import { kubectl } from "../../../scripts/lib/kube.js";
-import type { E2e } from "../context.js";
+import { type E2e, TIMEOUTS, UPGRADED_CONFIG } from "../context.js";
 
 async function secretData(e: E2e): Promise<string> {
   return (await kubectl(e.k, ["get", "secret", "-n", e.namespace, e.sts, "-o", "jsonpath={.data}"])).stdout;
@@ -17,17 +18,18 @@ export function upgrade(ctx: () => E2e) {
     const e = ctx();
     const secret = await secretData(e);
     const uids = await podUids(e);
-    const rows = await e.sql(0, "SELECT COUNT(*) FROM appdb.writes");
+    await e.sql(0, "CREATE DATABASE IF NOT EXISTS appdb; CREATE TABLE IF NOT EXISTS appdb.upgrade (id INT PRIMARY KEY); REPLACE INTO appdb.upgrade VALUES (1), (2), (3);");
+    const rows = await e.sql(0, "SELECT COUNT(*) FROM appdb.upgrade");
     const t0 = Date.now();
-    await e.upgrade({ "config.common": "max_connections=345" });
-    await kubectl(e.k, ["rollout", "status", "-n", e.namespace, `statefulset/${e.sts}`, "--timeout=15m"], { timeoutMs: 960_000 });
+    await e.upgrade(UPGRADED_CONFIG);
+    await kubectl(e.k, ["rollout", "status", "-n", e.namespace, `statefulset/${e.sts}`, `--timeout=${TIMEOUTS.rollout / 1000 - 60}s`], { timeoutMs: TIMEOUTS.rollout });
     await e.waitAllReady();
     e.record("helm upgrade rolling all pods", Date.now() - t0);
     const after = await podUids(e);
     expect(after.filter((u) => uids.includes(u))).toEqual([]);
     for (let i = 0; i < e.replicas; i++) {
       expect(await e.sql(i, "SELECT @@max_connections")).toBe("345");
-      await e.waitSql(i, "SELECT COUNT(*) FROM appdb.writes", rows);
+      await e.waitSql(i, "SELECT COUNT(*) FROM appdb.upgrade", rows);
     }
     expect(await secretData(e)).toBe(secret);
     const login = await e.clientSql(e.host(0), "SELECT 1", { user: "app" });
@@ -37,7 +39,7 @@ export function upgrade(ctx: () => E2e) {
   it("three helm upgrades without password values leave the Secret and every login unchanged", async () => {
     const e = ctx();
     const secret = await secretData(e);
-    for (let n = 0; n < 3; n++) await e.upgrade({ "config.common": "max_connections=345" });
+    for (let n = 0; n < 3; n++) await e.upgrade(UPGRADED_CONFIG);
     expect(await secretData(e)).toBe(secret);
     for (let i = 0; i < e.replicas; i++) {
       for (const user of ["root", "app"] as const) {
