@@ -19,13 +19,13 @@ main() {
   bash scripts/install-tools.sh
   npm ci --no-audit --no-fund --loglevel=error
   log "step 2/5: Docker engine"
-  bash scripts/docker/ensure-docker.sh
+  bash infra/docker/ensure-docker.sh
   log "step 3/5: database image $image (built from Debian packages)"
-  bash scripts/images/db/build.sh "$target"
+  bash infra/images/db/build.sh "$target"
   log "step 4/5: kind cluster"
-  bash scripts/cluster/up.sh
+  bash infra/cluster/up.sh
   export KUBECONFIG="$CACHE_DIR/kind-${CLUSTER_NAME:-mysql-chart}.kubeconfig"
-  bash scripts/cluster/load-image.sh "$image"
+  bash infra/cluster/load-image.sh "$image"
   log "step 5/5: install the chart and show it working"
   FLAVOR=$flavor npx tsx scripts/demo.ts
 }

@@ -38,9 +38,9 @@ PREBUILD_LOG="$CACHE_DIR/logs/prebuild-images.log"
 # Go tools build and the fast tiers run (debootstrap mostly waits on the network and dpkg). Only
 # the host packages step may use apt at the same time, so it runs before.
 start_prebuild() {
-  bash scripts/docker/ensure-docker.sh
+  bash infra/docker/ensure-docker.sh
   log "building the database images and the kind node image in the background (log: $PREBUILD_LOG)"
-  { bash scripts/images/db/build.sh all && bash scripts/images/node/build.sh; } >"$PREBUILD_LOG" 2>&1 &
+  { bash infra/images/db/build.sh all && bash infra/images/node/build.sh; } >"$PREBUILD_LOG" 2>&1 &
   PREBUILD_PID=$!
 }
 
@@ -79,20 +79,20 @@ main() {
   fi
   finish_prebuild
   if wants local; then
-    bash scripts/docker/ensure-docker.sh
-    bash scripts/images/db/build.sh all
+    bash infra/docker/ensure-docker.sh
+    bash infra/images/db/build.sh all
     vitest_tier local || status=1
   fi
   if wants cluster || wants e2e; then
-    bash scripts/cluster/up.sh
+    bash infra/cluster/up.sh
     export KUBECONFIG="$CACHE_DIR/kind-${CLUSTER_NAME:-mysql-chart}.kubeconfig"
   fi
   if wants cluster; then vitest_tier cluster || status=1; fi
   if wants e2e; then
-    bash scripts/docker/ensure-docker.sh
-    bash scripts/images/db/build.sh mysql-9.7
-    bash scripts/images/db/build.sh mariadb-11.8
-    bash scripts/cluster/load-image.sh "$LOCAL_IMAGE_MYSQL_9_7" "$LOCAL_IMAGE_MARIADB_11_8"
+    bash infra/docker/ensure-docker.sh
+    bash infra/images/db/build.sh mysql-9.7
+    bash infra/images/db/build.sh mariadb-11.8
+    bash infra/cluster/load-image.sh "$LOCAL_IMAGE_MYSQL_9_7" "$LOCAL_IMAGE_MARIADB_11_8"
     if wants publish; then
       # Installing by repository name and by OCI reference needs the cluster and the images.
       REQUIRE_CLUSTER=1 vitest_tier publish-install test/publish/install-from-repository.test.ts || status=1

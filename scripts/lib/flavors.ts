@@ -19,7 +19,7 @@ export interface FlavorInfo {
   hasGtidsQuery: (target: string) => string;
   /** The environment variable naming the image to test instead of the locally built one. */
   imageEnv: string;
-  /** The image built locally from Debian packages (scripts/images/db). */
+  /** The image built locally from Debian packages (infra/images/db). */
   localImage: string;
   /** Whether new replicas copy their donor through the sidecar's backup port (MariaDB). */
   backupPort: boolean;

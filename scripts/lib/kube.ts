@@ -19,7 +19,7 @@ export interface Kube {
 }
 
 /**
- * The kubeconfig, by one rule everywhere: env KUBECONFIG, else the file scripts/cluster/up.sh
+ * The kubeconfig, by one rule everywhere: env KUBECONFIG, else the file infra/cluster/up.sh
  * writes for the default cluster (CLUSTER_NAME, default mysql-chart).
  */
 export function defaultKubeconfig(): string {

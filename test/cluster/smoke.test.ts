@@ -1,5 +1,5 @@
 // Smoke test of the kind cluster itself: the cluster given by env
-// KUBECONFIG (default: the one scripts/cluster/up.sh wrote) can run pods,
+// KUBECONFIG (default: the one infra/cluster/up.sh wrote) can run pods,
 // resolve stable DNS names, route Services, bind storage, run privileged pods
 // and enforce NetworkPolicy. Each check runs in its own namespace. Test pods use
 // the locally-built busybox image, so nothing is pulled.
@@ -14,12 +14,12 @@ const namespaces: string[] = [];
 let image = "";
 let k: Kube;
 
-/** The small test image built by scripts/images/busybox/build.sh (env SMOKE_IMAGE overrides). */
+/** The small test image built by infra/images/busybox/build.sh (env SMOKE_IMAGE overrides). */
 function testImage(): string {
   if (process.env.SMOKE_IMAGE) return process.env.SMOKE_IMAGE;
   const f = join(cacheDir(), "busybox-image");
   if (existsSync(f)) return readFileSync(f, "utf8").trim();
-  throw new Error("No test image: run scripts/cluster/up.sh (it builds mysql-chart-toolkit/busybox), or set SMOKE_IMAGE.");
+  throw new Error("No test image: run infra/cluster/up.sh (it builds mysql-chart-toolkit/busybox), or set SMOKE_IMAGE.");
 }
 
 /** A new namespace for one check, deleted after the suite. */

@@ -1,7 +1,7 @@
 // A user installs the published chart into a cluster by repository name and by OCI
 // reference, and the release's `helm test` passes. Runs only when env KUBECONFIG points
 // at a reachable cluster whose nodes hold the locally built database image
-// (scripts/images/db, loaded into kind); otherwise it is skipped, saying why.
+// (infra/images/db, loaded into kind); otherwise it is skipped, saying why.
 // KEEP_NAMESPACES=1 leaves the namespaces in place for debugging.
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -43,7 +43,7 @@ async function clusterProblem(): Promise<string> {
   const names = items.flatMap((n) => (n.status.images ?? []).flatMap((i) => i.names ?? []));
   // containerd lists a loaded image by its normalised name, e.g. docker.io/mysql-chart/mysql:9.7-debian.
   if (!names.some((n) => n === IMAGE || n.endsWith(`/${IMAGE}`))) {
-    return `no node holds the image ${IMAGE} (build it with scripts/images/db/build.sh, load it with scripts/cluster/load-image.sh; a node lists a loaded image within about a minute)`;
+    return `no node holds the image ${IMAGE} (build it with infra/images/db/build.sh, load it with infra/cluster/load-image.sh; a node lists a loaded image within about a minute)`;
   }
   return "";
 }

@@ -19,8 +19,8 @@ for (const f of flavors) {
     const timings: Record<string, number> = {};
 
     beforeAll(async () => {
-      if (!(await dockerAvailable())) throw new Error("Docker is not running: run bash scripts/docker/ensure-docker.sh");
-      if (!(await imageExists(f.image))) throw new Error(`image ${f.image} is missing: run bash scripts/images/db/build.sh`);
+      if (!(await dockerAvailable())) throw new Error("Docker is not running: run bash infra/docker/ensure-docker.sh");
+      if (!(await imageExists(f.image))) throw new Error(`image ${f.image} is missing: run bash infra/images/db/build.sh`);
       await pods.createNetwork();
     });
 

@@ -24,7 +24,7 @@ describe("shellcheck", () => {
   });
 
   it("finds no problem in the project's own scripts", async () => {
-    const files = shellFiles(join(projectRoot, "scripts")).concat(join(projectRoot, ".ci/run"));
+    const files = [...shellFiles(join(projectRoot, "scripts")), ...shellFiles(join(projectRoot, "infra")), join(projectRoot, ".ci/run")];
     const r = await execa("shellcheck", ["--external-sources", "--source-path=SCRIPTDIR", ...files], { reject: false, cwd: projectRoot });
     expect(r.stdout, files.map((f) => relative(projectRoot, f)).join(" ")).toBe("");
     expect(r.exitCode).toBe(0);
