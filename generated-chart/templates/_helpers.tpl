@@ -112,9 +112,22 @@ password (clone) when the user's Secret does not, so a Secret made for another c
 {{- (index .Values.images .Values.flavor).pullPolicy | default "IfNotPresent" }}
 {{- end }}
 
-{{/* Client program of the flavor (the official mariadb:11 image has no "mysql" name). */}}
+{{/*
+What differs between the flavors in the templates, in one place (the in-pod scripts have their
+flavor.sh): the client program (the official mariadb:11 image has no "mysql" name), the
+replication status statement, and whether new replicas copy their donor through the sidecar's
+backup port. Use: $f := include "mysql.flavor" . | fromJson.
+*/}}
+{{- define "mysql.flavor" -}}
+{{- $flavors := dict
+  "mysql" (dict "client" "mysql" "replicaStatus" "SHOW REPLICA STATUS" "backupPort" false)
+  "mariadb" (dict "client" "mariadb" "replicaStatus" "SHOW SLAVE STATUS" "backupPort" true) }}
+{{- index $flavors .Values.flavor | toJson }}
+{{- end }}
+
+{{/* Client program of the flavor. */}}
 {{- define "mysql.client" -}}
-{{- if eq .Values.flavor "mariadb" }}mariadb{{ else }}mysql{{ end }}
+{{- (include "mysql.flavor" . | fromJson).client }}
 {{- end }}
 
 {{/* Environment every in-pod script reads (scripts are never templated themselves). */}}

@@ -84,7 +84,7 @@ characters, so the name is at most 52. That is the chart's longest suffix: the o
 {{- if and (eq $v.flavor "mariadb") (gt (int64 $v.config.binlogExpireSeconds) 8553600) }}
 {{- $errors = append $errors (printf "config.binlogExpireSeconds (%d) exceeds MariaDB's maximum binlog_expire_logs_seconds, 8553600 (99 days)" (int64 $v.config.binlogExpireSeconds)) }}
 {{- end }}
-{{- if and (eq $v.flavor "mariadb") (eq (int $v.clone.backupPort) (int $v.service.port)) }}
+{{- if and (include "mysql.flavor" . | fromJson).backupPort (eq (int $v.clone.backupPort) (int $v.service.port)) }}
 {{- $errors = append $errors "clone.backupPort must differ from service.port" }}
 {{- end }}
 {{- range $p := list "startup" "liveness" }}

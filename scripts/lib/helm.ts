@@ -59,7 +59,7 @@ export interface TemplateOptions {
   showOnly?: string[];
 }
 
-/** The argument list of `helm template` for these options (kept apart so tests can pin it). */
+/** The argument list of `helm template` for these options (kept apart so the Helm 3 tests run the same arguments). */
 export function templateArgs(chartDir: string, o: TemplateOptions = {}): string[] {
   const args = ["template", o.release ?? "mysql", chartDir, "--namespace", o.namespace ?? "default"];
   for (const f of o.valuesFiles ?? []) args.push("--values", f);

@@ -102,13 +102,25 @@ reconcile_replica() {
   log "the primary accepts the new replication password: re-pointing replication with it"
   # The probe reads this marker: threads stopped by this deliberate reconnection are not a failure.
   touch "$REPOINTING_MARKER" || return 1
-  if ! flavor_set_replication_password "$pw"; then
+  if ! set_replication_password "$pw"; then
     rm -f "$REPOINTING_MARKER"
     return 1
   fi
   wait_replication_running 30 || log "replication is not running 30s after re-pointing; the probe will say why"
   rm -f "$REPOINTING_MARKER"
   record_applied mysql-replication-password "$pw"
+}
+
+# set_replication_password PASSWORD: the replication connection logs in with PASSWORD from now on
+# (the flavor says which threads must stop for the change).
+set_replication_password() {
+  local pw
+  pw=$(sql_password "${1-}") || return 1
+  sql "$CLIENT_CNF" <<SQL
+$REPLICATION_PASSWORD_STOP;
+$REPLICATION_PASSWORD_CHANGE = $pw;
+$REPLICATION_PASSWORD_START;
+SQL
 }
 
 # wait_replication_running SECONDS: 0 once both replication threads run; 1 after SECONDS.

@@ -16,6 +16,11 @@ REPLICA_IO_FIELD=Slave_IO_Running
 REPLICA_SQL_FIELD=Slave_SQL_Running
 REPLICA_LAG_FIELD=Seconds_Behind_Master
 REPLICA_SOURCE_FIELD=Master_Host
+# A new replication password (passwords.sh): CHANGE MASTER needs both threads stopped; the
+# position (gtid_slave_pos) is kept.
+REPLICATION_PASSWORD_STOP="STOP SLAVE"
+REPLICATION_PASSWORD_CHANGE="CHANGE MASTER TO MASTER_PASSWORD"
+REPLICATION_PASSWORD_START="START SLAVE"
 # The clone account: used only by mariadb-backup on the donor itself, with what a backup with
 # --slave-info needs.
 CLONE_ACCOUNT_HOST=localhost
@@ -83,18 +88,6 @@ START SLAVE;
 SQL
   record_applied mysql-replication-password "$repl_pw" || die "cannot record the applied replication password"
   log "replication started"
-}
-
-# flavor_set_replication_password PASSWORD: the replication connection logs in with PASSWORD from
-# now on. MariaDB's CHANGE MASTER needs both threads stopped; the position (gtid_slave_pos) is kept.
-flavor_set_replication_password() {
-  local pw
-  pw=$(sql_password "${1-}") || return 1
-  sql "$CLIENT_CNF" <<SQL
-STOP SLAVE;
-CHANGE MASTER TO MASTER_PASSWORD = $pw;
-START SLAVE;
-SQL
 }
 
 # flavor_serve_backups: the backup server, run in the background by the sidecar: socat accepts

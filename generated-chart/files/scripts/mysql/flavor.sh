@@ -15,6 +15,10 @@ REPLICA_IO_FIELD=Replica_IO_Running
 REPLICA_SQL_FIELD=Replica_SQL_Running
 REPLICA_LAG_FIELD=Seconds_Behind_Source
 REPLICA_SOURCE_FIELD=Source_Host
+# A new replication password (passwords.sh): only the receiver thread stops, for a moment.
+REPLICATION_PASSWORD_STOP="STOP REPLICA IO_THREAD"
+REPLICATION_PASSWORD_CHANGE="CHANGE REPLICATION SOURCE TO SOURCE_PASSWORD"
+REPLICATION_PASSWORD_START="START REPLICA IO_THREAD"
 # The clone account: used over the network by the new replica; BACKUP_ADMIN is all the clone
 # plugin needs on a donor.
 CLONE_ACCOUNT_HOST=%
@@ -71,16 +75,4 @@ START REPLICA;
 SQL
   record_applied mysql-replication-password "$repl_pw" || die "cannot record the applied replication password"
   log "replication started"
-}
-
-# flavor_set_replication_password PASSWORD: the replication connection logs in with PASSWORD from
-# now on. Only the receiver thread stops, for a moment; the applier keeps going.
-flavor_set_replication_password() {
-  local pw
-  pw=$(sql_password "${1-}") || return 1
-  sql "$CLIENT_CNF" <<SQL
-STOP REPLICA IO_THREAD;
-CHANGE REPLICATION SOURCE TO SOURCE_PASSWORD = $pw;
-START REPLICA IO_THREAD;
-SQL
 }
