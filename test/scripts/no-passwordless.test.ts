@@ -108,7 +108,7 @@ describe("replication status read failures", () => {
       const s = sandbox(flavor, "db-1");
       mkdirSync(join(s.dataRoot, "data"), { recursive: true });
       writeFileSync(join(s.dataRoot, "data/mysql-chart-clone.info"), "gtid=0-100-5\n");
-      const r = await runBash(s, null, `sql() { cat >>"$RUN_DIR/sql"; }\nstatus_fields() { return 1; }\nflavor_configure_replication`);
+      const r = await runBash(s, "replication-sidecar.sh", `sql() { cat >>"$RUN_DIR/sql"; }\nstatus_fields() { return 1; }\nconfigure_replication`);
       expect(r.exitCode).not.toBe(0);
       expect(r.stderr).toMatch(/cannot read the replication status/);
       expect(read(join(s.run, "sql"))).toBe("");

@@ -9,7 +9,7 @@ describe("replication set-up", () => {
 
   it("MySQL: points a new replica at the primary by GTID auto-position over TLS, and starts it", async () => {
     const s = sandbox("mysql", "db-2");
-    const r = await runBash(s, null, `${sqlCapture}\nstatus_fields() { printf '\\t\\t\\n'; }\nensure_root_cnf\nflavor_configure_replication`);
+    const r = await runBash(s, "replication-sidecar.sh", `${sqlCapture}\nstatus_fields() { printf '\\t\\t\\n'; }\nensure_root_cnf\nconfigure_replication`);
     expect(r.exitCode, r.stderr).toBe(0);
     const sql = readFileSync(join(s.run, "sql"), "utf8");
     expect(sql).toMatch(/STOP REPLICA;\s+CHANGE REPLICATION SOURCE TO/);
@@ -23,7 +23,15 @@ describe("replication set-up", () => {
 
   it("MySQL: leaves a replica that already replicates from the primary alone (restart at any step)", async () => {
     const s = sandbox("mysql", "db-2");
-    const r = await runBash(s, null, `${sqlCapture}\nstatus_fields() { printf 'db-0.db\\treplicator\\t1\\n'; }\nflavor_configure_replication`);
+    const r = await runBash(s, "replication-sidecar.sh", `${sqlCapture}\nstatus_fields() { printf 'db-0.db\\treplicator\\t1\\n'; }\nconfigure_replication`);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(existsSync(join(s.run, "sql"))).toBe(false);
+    expect(r.stderr).toMatch(/already points at db-0\.db/);
+  });
+
+  it("MariaDB: leaves a replica that already replicates from the primary by GTID alone, even without a clone record", async () => {
+    const s = sandbox("mariadb", "db-2");
+    const r = await runBash(s, "replication-sidecar.sh", `${sqlCapture}\nstatus_fields() { printf 'db-0.db\\treplicator\\tSlave_Pos\\n'; }\nconfigure_replication`);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(existsSync(join(s.run, "sql"))).toBe(false);
     expect(r.stderr).toMatch(/already points at db-0\.db/);
@@ -33,7 +41,7 @@ describe("replication set-up", () => {
     const s = sandbox("mariadb", "db-1");
     mkdirSync(join(s.dataRoot, "data"), { recursive: true });
     writeFileSync(join(s.dataRoot, "data/mysql-chart-clone.info"), "donor=db-0.db\ngtid=0-100-57\nbytes=1\n");
-    const r = await runBash(s, null, `${sqlCapture}\nstatus_fields() { printf '\\t\\t\\n'; }\nflavor_configure_replication`);
+    const r = await runBash(s, "replication-sidecar.sh", `${sqlCapture}\nstatus_fields() { printf '\\t\\t\\n'; }\nconfigure_replication`);
     expect(r.exitCode, r.stderr).toBe(0);
     const sql = readFileSync(join(s.run, "sql"), "utf8");
     expect(sql).toMatch(/STOP SLAVE;\s+SET GLOBAL gtid_slave_pos = '0-100-57';\s+CHANGE MASTER TO/);
@@ -44,7 +52,7 @@ describe("replication set-up", () => {
 
   it("MariaDB: refuses to guess a position when the clone left no record", async () => {
     const s = sandbox("mariadb", "db-1");
-    const r = await runBash(s, null, `${sqlCapture}\nstatus_fields() { printf '\\t\\t\\n'; }\nflavor_configure_replication`);
+    const r = await runBash(s, "replication-sidecar.sh", `${sqlCapture}\nstatus_fields() { printf '\\t\\t\\n'; }\nconfigure_replication`);
     expect(r.exitCode).not.toBe(0);
     expect(r.stderr).toMatch(/no clone record/);
   });

@@ -16,6 +16,27 @@ shopt -s inherit_errexit
 
 BACKUP_SERVER_PID=""
 
+# configure_replication: point this new replica at the primary, once: a replica that already
+# replicates from the primary as the replication user, by GTID, is left alone (a restart: the
+# position lives in the server). The flavor's flavor_configure_replication holds the SQL.
+configure_replication() {
+  local status host user mode repl_pw
+  require_env PRIMARY_HOST REPLICATION_USER
+  # A failed status read must stop here, not look like "not configured yet" (on MariaDB,
+  # reconfiguring would rewind gtid_slave_pos to the clone's).
+  status=$(status_fields "$CLIENT_CNF" "$REPLICA_STATUS_SQL" "$REPLICA_SOURCE_FIELD" "$REPLICA_USER_FIELD" "$REPLICA_GTID_FIELD") \
+    || die "cannot read the replication status"
+  IFS=$'\t' read -r host user mode <<<"$status"
+  if [[ "$host" == "$PRIMARY_HOST" && "$user" == "$REPLICATION_USER" && "$mode" == "$REPLICA_GTID_ON" ]]; then
+    log "replication already points at $PRIMARY_HOST as $REPLICATION_USER"
+    return 0
+  fi
+  repl_pw=$(read_secret mysql-replication-password) || die "cannot read the replication password"
+  flavor_configure_replication "$repl_pw"
+  record_applied mysql-replication-password "$repl_pw" || die "cannot record the applied replication password"
+  log "replication started"
+}
+
 # stop: on pod deletion, stop the backup server and exit at once.
 stop() {
   log "stopping"
@@ -33,7 +54,7 @@ main() {
   log "waiting for the local server"
   until wait_for_server "$CLIENT_CNF" 3600 "local server"; do :; done
   if (( ordinal > 0 )); then
-    flavor_configure_replication
+    configure_replication
   fi
   if declare -F flavor_serve_backups >/dev/null; then
     flavor_serve_backups &

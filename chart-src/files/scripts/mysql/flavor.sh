@@ -14,6 +14,10 @@ REPLICA_IO_FIELD=Replica_IO_Running
 REPLICA_SQL_FIELD=Replica_SQL_Running
 REPLICA_LAG_FIELD=Seconds_Behind_Source
 REPLICA_SOURCE_FIELD=Source_Host
+REPLICA_USER_FIELD=Source_User
+# The status column, and its value, that say replication positions itself by GTID.
+REPLICA_GTID_FIELD=Auto_Position
+REPLICA_GTID_ON=1
 # A new replication password (passwords.sh): only the receiver thread stops, for a moment.
 REPLICATION_PASSWORD_STOP="STOP REPLICA IO_THREAD"
 REPLICATION_PASSWORD_CHANGE="CHANGE REPLICATION SOURCE TO SOURCE_PASSWORD"
@@ -42,22 +46,12 @@ flavor_post_account_sql() {
   :
 }
 
-# flavor_configure_replication: point this replica at the primary with the replication account,
-# GTID auto-positioning and TLS (the caching_sha2_password account needs a secure connection;
-# the server's auto-generated certificate is used without CA verification), then start it.
-# Does nothing when it already replicates from the primary with that account.
+# flavor_configure_replication PASSWORD: point this replica at the primary with the replication
+# account, GTID auto-positioning and TLS (the caching_sha2_password account needs a secure
+# connection; the server's auto-generated certificate is used without CA verification), then
+# start it.
 flavor_configure_replication() {
-  local host user auto repl_pw status
-  require_env PRIMARY_HOST REPLICATION_USER
-  # A failed status read must stop here, not look like "not configured yet".
-  status=$(status_fields "$CLIENT_CNF" "$REPLICA_STATUS_SQL" "$REPLICA_SOURCE_FIELD" Source_User Auto_Position) \
-    || die "cannot read the replication status"
-  IFS=$'\t' read -r host user auto <<<"$status"
-  if [[ "$host" == "$PRIMARY_HOST" && "$user" == "$REPLICATION_USER" && "$auto" == "1" ]]; then
-    log "replication already points at $PRIMARY_HOST as $REPLICATION_USER"
-    return 0
-  fi
-  repl_pw=$(read_secret mysql-replication-password) || die "cannot read the replication password"
+  local repl_pw=${1:?flavor_configure_replication needs PASSWORD}
   log "pointing replication at $PRIMARY_HOST:$DB_PORT (GTID auto-position, TLS)"
   sql "$CLIENT_CNF" <<SQL || die "configuring replication failed"
 STOP REPLICA;
@@ -72,6 +66,4 @@ CHANGE REPLICATION SOURCE TO
   SOURCE_RETRY_COUNT = 86400;
 START REPLICA;
 SQL
-  record_applied mysql-replication-password "$repl_pw" || die "cannot record the applied replication password"
-  log "replication started"
 }

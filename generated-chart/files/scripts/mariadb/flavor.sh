@@ -16,6 +16,10 @@ REPLICA_IO_FIELD=Slave_IO_Running
 REPLICA_SQL_FIELD=Slave_SQL_Running
 REPLICA_LAG_FIELD=Seconds_Behind_Master
 REPLICA_SOURCE_FIELD=Master_Host
+REPLICA_USER_FIELD=Master_User
+# The status column, and its value, that say replication positions itself by GTID.
+REPLICA_GTID_FIELD=Using_Gtid
+REPLICA_GTID_ON=Slave_Pos
 # A new replication password (passwords.sh): CHANGE MASTER needs both threads stopped; the
 # position (gtid_slave_pos) is kept.
 REPLICATION_PASSWORD_STOP="STOP SLAVE"
@@ -55,24 +59,13 @@ flavor_post_account_sql() {
   echo "REVOKE READ_ONLY ADMIN ON *.* FROM 'root'@'%';"
 }
 
-# flavor_configure_replication: point this replica at the primary with the replication account
-# from the GTID position its clone recorded, then start it. Does nothing when it already
-# replicates from the primary with that account (a restart: the position lives in the server).
+# flavor_configure_replication PASSWORD: point this replica at the primary with the replication
+# account from the GTID position its clone recorded, then start it.
 flavor_configure_replication() {
-  local host user using_gtid gtid repl_pw status
-  require_env PRIMARY_HOST REPLICATION_USER
-  # A failed status read must stop here: reconfiguring would rewind gtid_slave_pos to the clone's.
-  status=$(status_fields "$CLIENT_CNF" "$REPLICA_STATUS_SQL" "$REPLICA_SOURCE_FIELD" Master_User Using_Gtid) \
-    || die "cannot read the replication status"
-  IFS=$'\t' read -r host user using_gtid <<<"$status"
-  if [[ "$host" == "$PRIMARY_HOST" && "$user" == "$REPLICATION_USER" && "$using_gtid" == "Slave_Pos" ]]; then
-    log "replication already points at $PRIMARY_HOST as $REPLICATION_USER"
-    return 0
-  fi
+  local repl_pw=${1:?flavor_configure_replication needs PASSWORD} gtid
   [[ -f "$DATADIR/$CLONE_RECORD_NAME" ]] || die "no clone record ($DATADIR/$CLONE_RECORD_NAME): cannot tell the GTID position to start from"
   gtid=$(sed -n 's/^gtid=//p' "$DATADIR/$CLONE_RECORD_NAME")
   [[ -n "$gtid" ]] || die "the clone record holds no GTID position"
-  repl_pw=$(read_secret mysql-replication-password) || die "cannot read the replication password"
   log "pointing replication at $PRIMARY_HOST:$DB_PORT from GTID $gtid"
   sql "$CLIENT_CNF" <<SQL || die "configuring replication failed"
 STOP SLAVE;
@@ -86,8 +79,6 @@ CHANGE MASTER TO
   MASTER_CONNECT_RETRY = ${CONNECT_RETRY_SECONDS:-5};
 START SLAVE;
 SQL
-  record_applied mysql-replication-password "$repl_pw" || die "cannot record the applied replication password"
-  log "replication started"
 }
 
 # flavor_serve_backups: the backup server, run in the background by the sidecar: socat accepts
