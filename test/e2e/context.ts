@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { defaultsOf, loadSchema } from "../../scripts/generator/schema.js";
 import { helm } from "../../scripts/lib/helm.js";
-import { connect, deleteNamespaces, diagnose, kubectl, type Kube, podSql, replicaStatus, waitAllReady, waitFor } from "../../scripts/lib/kube.js";
+import { apply, connect, deleteNamespaces, diagnose, kubectl, type Kube, podSql, replicaStatus, waitAllReady, waitFor, waitPodReady } from "../../scripts/lib/kube.js";
 import { type Flavor, imageFor, upgradeInstall } from "../../scripts/lib/release.js";
 import { LAYOUT, projectRoot, toolPath } from "../../scripts/lib/tools.js";
 import { recordPhase } from "../helpers/report.js";
@@ -146,8 +146,8 @@ export class E2e {
         ],
       },
     };
-    await kubectl(this.k, ["apply", "-f", "-"], { input: JSON.stringify(manifest) });
-    await kubectl(this.k, ["wait", "-n", this.namespace, `pod/${name}`, "--for=condition=Ready", "--timeout=120s"]);
+    await apply(this.k, this.namespace, JSON.stringify(manifest));
+    await waitPodReady(this.k, this.namespace, name);
   }
 
   /** Run SQL from the client pod over TCP to HOST as USER (root or app); never throws. */

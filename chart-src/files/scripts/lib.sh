@@ -276,7 +276,7 @@ account_sql() {
   if [[ -n "${APP_USER:-}" ]]; then
     app=$(read_secret mysql-password) || return 1
   fi
-  [[ -n "${REPLICATION_USER:-}" && -n "${CLONE_USER:-}" ]] || { log "REPLICATION_USER and CLONE_USER must be set"; return 1; }
+  require_env REPLICATION_USER CLONE_USER
   root_pw=$(sql_password "$root") || return 1
   repl_pw=$(sql_password "$repl") || return 1
   clone_pw=$(sql_password "$clone") || return 1

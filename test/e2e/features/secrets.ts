@@ -6,7 +6,7 @@
 import { afterAll, expect, it } from "vitest";
 import { FLAVORS } from "../../../scripts/lib/flavors.js";
 import { helm } from "../../../scripts/lib/helm.js";
-import { isReady, keepNamespaces, kubectl, sleep, waitFor } from "../../../scripts/lib/kube.js";
+import { apply, isReady, keepNamespaces, kubectl, sleep, waitFor } from "../../../scripts/lib/kube.js";
 import { E2e, TIMEOUTS } from "../context.js";
 
 /** The keys (and only those) another popular MySQL chart's Secret holds: no clone password. */
@@ -25,8 +25,7 @@ export interface SecretReleases {
 }
 
 async function applySecret(e: E2e, name: string, data: Record<string, string>) {
-  const manifest = { apiVersion: "v1", kind: "Secret", metadata: { name, namespace: e.namespace }, stringData: data };
-  await kubectl(e.k, ["apply", "-f", "-"], { input: JSON.stringify(manifest) });
+  await apply(e.k, e.namespace, JSON.stringify({ apiVersion: "v1", kind: "Secret", metadata: { name }, stringData: data }));
 }
 
 /** Create the Secrets and install both releases; resolves when "other" is Ready. */
