@@ -40,6 +40,8 @@ PREBUILD_LOG="$CACHE_DIR/logs/prebuild-images.log"
 start_prebuild() {
   bash infra/docker/ensure-docker.sh
   log "building the database images and the kind node image in the background (log: $PREBUILD_LOG)"
+  # An empty cache has no logs folder yet (seen on the cold path: the redirection failed).
+  mkdir -p "$(dirname "$PREBUILD_LOG")"
   { bash infra/images/db/build.sh all && bash infra/images/node/build.sh; } >"$PREBUILD_LOG" 2>&1 &
   PREBUILD_PID=$!
 }
@@ -52,7 +54,8 @@ finish_prebuild() {
   if wait "$PREBUILD_PID"; then
     log "background image build done"
   else
-    tail -n 20 "$PREBUILD_LOG" >&2
+    # Only a hint: the foreground build below reports the real error.
+    tail -n 20 "$PREBUILD_LOG" >&2 || true
     log "WARNING: the background image build failed (log: $PREBUILD_LOG); building again in the foreground"
   fi
   PREBUILD_PID=""
