@@ -68,6 +68,11 @@ annotations:
 {{- printf "%s-0.%s" (include "mysql.fullname" .) (include "mysql.headlessServiceName" .) }}
 {{- end }}
 
+{{/* The pods' ServiceAccount: serviceAccount.name, else the fullname. */}}
+{{- define "mysql.serviceAccountName" -}}
+{{- default (include "mysql.fullname" .) .Values.serviceAccount.name }}
+{{- end }}
+
 {{/* Name of the Secret holding the passwords. */}}
 {{- define "mysql.secretName" -}}
 {{- default (include "mysql.fullname" .) .Values.auth.existingSecret }}
@@ -156,6 +161,22 @@ backup port. Use: $f := include "mysql.flavor" . | fromJson.
 - name: INTERNAL_SECRETS_DIR
   value: /etc/mysql-chart/secrets-internal
 {{- end }}
+{{- end }}
+
+{{/* How a pod copies a donor (prepare-data, and the sidecar's re-clone), and its access to the Kubernetes API. */}}
+{{- define "mysql.cloneEnv" -}}
+- name: CLONE_ATTEMPTS
+  value: {{ .Values.clone.attempts | quote }}
+- name: CLONE_RETRY_DELAY_SECONDS
+  value: {{ .Values.clone.retryDelaySeconds | quote }}
+- name: DONOR_WAIT_SECONDS
+  value: {{ .Values.clone.donorWaitSeconds | quote }}
+- name: POD_NAMESPACE
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.namespace
+- name: KUBE_API_DIR
+  value: /var/run/secrets/mysql-chart/kube-api
 {{- end }}
 
 {{/* Volume mounts every container shares: scripts, Secret, run dir and /tmp. */}}

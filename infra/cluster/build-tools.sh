@@ -6,8 +6,6 @@
 # Usage: build-tools.sh [--kubectl-from-full-build]
 set -euo pipefail
 shopt -s inherit_errexit
-# shellcheck source=../../scripts/lib/common.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/common.sh"
 # shellcheck source=../images/node/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../images/node/lib.sh"
 

@@ -23,6 +23,8 @@ export interface FlavorInfo {
   localImage: string;
   /** Whether new replicas copy their donor through the sidecar's backup port (MariaDB). */
   backupPort: boolean;
+  /** An image of the previous LTS line, built locally, that a release upgrades from (MariaDB 10.11). */
+  previousLtsImage?: string;
 }
 
 export const FLAVORS: Record<Flavor, FlavorInfo> = {
@@ -45,5 +47,6 @@ export const FLAVORS: Record<Flavor, FlavorInfo> = {
     imageEnv: "MARIADB_IMAGE",
     localImage: pins.LOCAL_IMAGE_MARIADB_11_8,
     backupPort: true,
+    previousLtsImage: process.env.MARIADB_10_IMAGE ?? pins.LOCAL_IMAGE_MARIADB_10_11,
   },
 };

@@ -135,7 +135,7 @@ export interface ReplicaStatus {
 
 /** A replica's replication state (empty fields on a pod that replicates from nothing). */
 export async function replicaStatus(k: Kube, namespace: string, pod: string, container: string): Promise<ReplicaStatus> {
-  const body = `status_fields "$CLIENT_CNF" "$REPLICA_STATUS_SQL" "$REPLICA_IO_FIELD" "$REPLICA_SQL_FIELD" "$REPLICA_LAG_FIELD" "$REPLICA_SOURCE_FIELD" Last_Errno`;
+  const body = `status_fields "$CLIENT_CNF" "$REPLICA_STATUS_SQL" "\${REPLICA_FIELD[io]}" "\${REPLICA_FIELD[sql]}" "\${REPLICA_FIELD[lag]}" "\${REPLICA_FIELD[source]}" Last_Errno`;
   const r = await podScript(k, namespace, pod, container, body);
   if (r.exitCode !== 0) throw new Error(`replication status of ${pod} failed: ${r.stderr.trim()}`);
   const [io = "", sql = "", lag = "", source = "", lastErrno = ""] = r.stdout.replace(/\n$/, "").split("\t");

@@ -34,12 +34,16 @@ export interface ReleaseOptions {
   set?: Record<string, string | number | boolean>;
   reuseValues?: boolean;
   kubeconfig: string;
+  /** The chart to install: a directory or a packaged .tgz; default generated-chart/. */
+  chart?: string;
+  /** The image reference; default imageFor(flavor). */
+  image?: string;
 }
 
-/** helm upgrade --install of generated-chart/ (no --wait: callers wait for what they promise). */
+/** helm upgrade --install of generated-chart/ or o.chart (no --wait: callers wait for what they promise). */
 export async function upgradeInstall(o: ReleaseOptions) {
-  const set = { flavor: o.flavor, ...imageValues(o.flavor), ...o.set };
-  const args = ["upgrade", "--install", o.release, chartDir, "--namespace", o.namespace, "--create-namespace", "--kubeconfig", o.kubeconfig];
+  const set = { flavor: o.flavor, ...imageValues(o.flavor, o.image), ...o.set };
+  const args = ["upgrade", "--install", o.release, o.chart ?? chartDir, "--namespace", o.namespace, "--create-namespace", "--kubeconfig", o.kubeconfig];
   if (o.reuseValues) args.push("--reuse-values");
   for (const [k, v] of Object.entries(set)) args.push("--set", `${k}=${v}`);
   return helm(args, { timeoutMs: 300_000 });

@@ -13,7 +13,7 @@ export interface PushOptions {
 }
 
 export interface PushResult {
-  /** The reference pushed, e.g. 127.0.0.1:5000/charts/mysql:0.1.0. */
+  /** The reference pushed, e.g. 127.0.0.1:5000/charts/mysql:0.2.0. */
   ref: string;
   digest: string;
 }

@@ -53,6 +53,9 @@ export class E2e {
   replicas = 3;
   /** Values every upgrade() of this release passes, on top of the suite's standard ones. */
   baseSet: Record<string, string | number | boolean> = {};
+  /** The chart upgrade() installs (default generated-chart/) and the image (default the flavor's). */
+  chart?: string;
+  image?: string;
 
   constructor(
     readonly flavor: Flavor,
@@ -84,6 +87,8 @@ export class E2e {
       namespace: this.namespace,
       flavor: this.flavor,
       kubeconfig: this.k.kubeconfig,
+      chart: this.chart,
+      image: this.image,
       set: { replicas: this.replicas, "auth.username": "app", "auth.database": "appdb", "replication.maxLagSeconds": 30, ...this.baseSet, ...set },
     });
   }
@@ -166,17 +171,17 @@ export class E2e {
   }
 
   /**
-   * A client that inserts rows 1..COUNT into appdb.writes on the primary, one every INTERVAL ms,
-   * retrying each until acknowledged or the deadline; prints "ack N" per acknowledged row.
+   * A client that inserts rows 1..COUNT into TABLE (id INT PRIMARY KEY) on the primary, one every
+   * INTERVAL ms, retrying each until acknowledged or the deadline; prints "ack N" per acknowledged row.
    */
-  startWriter(count: number, intervalMs = 200): { proc: ResultPromise; acked: () => number[] } {
+  startWriter(count: number, intervalMs = 200, table = "appdb.writes"): { proc: ResultPromise; acked: () => number[] } {
     const body = `. /opt/mysql-chart/scripts/lib.sh; . /opt/mysql-chart/scripts/flavor.sh
       pw=$(read_secret mysql-root-password) || exit 1
       write_client_cnf /run/mysqld/w.cnf root "$pw" ${this.host(0)} ${CHART.port} || exit 1
       for i in $(seq 1 ${count}); do
         for try in $(seq 1 300); do
-          if sql /run/mysqld/w.cnf --connect-timeout=2 <<<"INSERT INTO appdb.writes (id) VALUES ($i)" 2>/dev/null; then echo "ack $i"; break; fi
-          if sql /run/mysqld/w.cnf --connect-timeout=2 <<<"SELECT COUNT(*) FROM appdb.writes WHERE id = $i" 2>/dev/null | grep -qx 1; then echo "ack $i"; break; fi
+          if sql /run/mysqld/w.cnf --connect-timeout=2 <<<"INSERT INTO ${table} (id) VALUES ($i)" 2>/dev/null; then echo "ack $i"; break; fi
+          if sql /run/mysqld/w.cnf --connect-timeout=2 <<<"SELECT COUNT(*) FROM ${table} WHERE id = $i" 2>/dev/null | grep -qx 1; then echo "ack $i"; break; fi
           sleep 0.5
         done
         sleep ${intervalMs / 1000}
@@ -185,6 +190,32 @@ export class E2e {
     let out = "";
     proc.stdout?.on("data", (d: Buffer) => (out += d.toString()));
     return { proc, acked: () => [...out.matchAll(/^ack (\d+)$/gm)].map((m) => Number(m[1])) };
+  }
+
+  /**
+   * Write COUNT rows into TABLE (emptied first) while DISRUPT runs, once the first rows are
+   * acknowledged; returns the acknowledged ids, once the writer is done, and DISRUPT's duration.
+   */
+  async underWrites(count: number, table: string, disrupt: () => Promise<void>) {
+    await this.sql(0, `CREATE DATABASE IF NOT EXISTS appdb; CREATE TABLE IF NOT EXISTS ${table} (id INT PRIMARY KEY, at TIMESTAMP(3) DEFAULT CURRENT_TIMESTAMP(3)); DELETE FROM ${table};`);
+    const writer = this.startWriter(count, 200, table);
+    await waitFor("the writer's first rows", async () => writer.acked().length >= 5 || undefined, { timeoutMs: TIMEOUTS.settle });
+    const t0 = Date.now();
+    await disrupt();
+    const ms = Date.now() - t0;
+    await writer.proc;
+    return { acked: writer.acked(), ms };
+  }
+
+  /** Wait until every pod holds every one of IDS in TABLE. */
+  async everyPodHas(ids: number[], table = "appdb.writes") {
+    const max = Math.max(...ids);
+    for (let i = 0; i < this.replicas; i++) {
+      await waitFor(`all ${ids.length} acknowledged rows of ${table} on ${this.pod(i)}`, async () => {
+        const have = new Set((await this.trySql(i, `SELECT id FROM ${table} WHERE id <= ${max}`)).out.split("\n").map(Number));
+        return ids.every((id) => have.has(id)) ? true : undefined;
+      }, { timeoutMs: TIMEOUTS.replicate });
+    }
   }
 
   /** Print what a person needs to see for every pod of the release. */

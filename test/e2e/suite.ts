@@ -7,6 +7,7 @@ import type { Flavor } from "../../scripts/lib/release.js";
 import { printReport } from "../helpers/report.js";
 import { E2e } from "./context.js";
 import { consistency } from "./features/consistency.js";
+import { durability } from "./features/durability.js";
 import { networkPolicy } from "./features/network-policy.js";
 import { pains } from "./features/pains.js";
 import { recovery } from "./features/recovery.js";
@@ -14,11 +15,13 @@ import { replication } from "./features/replication.js";
 import { scaling } from "./features/scaling.js";
 import { prepareSecrets, type SecretReleases, secrets } from "./features/secrets.js";
 import { upgrade } from "./features/upgrade.js";
+import { prepareVersionUpgrade, versionUpgrades } from "./features/version-upgrades.js";
 
 export function defineSuite(flavor: Flavor) {
   describe.sequential(`${flavor}: a replicated cluster from generated-chart/`, () => {
     let e: E2e;
     let secretReleases: Promise<SecretReleases>;
+    let previousRelease: Promise<E2e>;
     const ctx = () => e;
 
     beforeAll(async () => {
@@ -28,6 +31,9 @@ export function defineSuite(flavor: Flavor) {
       // The Secret scenarios' own small releases install side by side with the main one.
       secretReleases = prepareSecrets(e);
       secretReleases.catch(() => undefined); // awaited (and reported) by the secrets feature
+      // So does the release the version-upgrade feature upgrades.
+      previousRelease = prepareVersionUpgrade(e);
+      previousRelease.catch(() => undefined);
       await e.upgrade();
       const { ms } = await e.waitAllReady().catch(async (err) => {
         await e.diagnoseAll();
@@ -53,8 +59,10 @@ export function defineSuite(flavor: Flavor) {
     describe.sequential("passwords and Secrets", () => secrets(ctx, () => secretReleases));
     describe.sequential("scaling", () => scaling(ctx));
     describe.sequential("recovery from pod deletion", () => recovery(ctx));
+    describe.sequential("durability: crashes and lost volumes", () => durability(ctx));
     describe.sequential("what users of other charts complain about", () => pains(ctx));
     describe.sequential("helm upgrade", () => upgrade(ctx));
+    describe.sequential("upgrades across chart versions and LTS lines", () => versionUpgrades(flavor, () => previousRelease));
     describe.sequential("network policy", () => networkPolicy(ctx, flavor));
     describe.sequential("consistency", () => consistency(ctx));
   });

@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runBash, sandbox } from "../helpers/pod-scripts.js";
+import { apiCalls, claimsHoldingData, runBash, sandbox } from "../helpers/pod-scripts.js";
 
 describe("prepare-data.sh", () => {
   const stubs = `
@@ -26,6 +26,24 @@ describe("prepare-data.sh", () => {
     expect(readFileSync(join(s.dataRoot, "data/keep.me"), "utf8")).toBe("x");
   });
 
+  it("a replica with data labels its own claim as holding data (how pod 0 later tells a lost volume from a new installation)", async () => {
+    const s = sandbox("mysql", "db-2");
+    mkdirSync(join(s.dataRoot, "data/mysql"), { recursive: true });
+    const r = await runBash(s, "prepare-data.sh", "main");
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(apiCalls(s)).toBe('PATCH https://api.test:443/api/v1/namespaces/ns/persistentvolumeclaims/data-db-2 {"metadata":{"labels":{"mysql-chart.io/holds-data":"true"}}}\n');
+  });
+
+  it("a replica whose claim cannot be labelled fails, naming the claim and the permission", async () => {
+    const s = sandbox("mysql", "db-1");
+    mkdirSync(join(s.dataRoot, "data/mysql"), { recursive: true });
+    writeFileSync(join(s.root, "api/status"), "403");
+    const r = await runBash(s, "prepare-data.sh", "sleep() { :; }\nmain");
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(/refused PATCH .* \(HTTP 403\)/);
+    expect(r.stderr).toMatch(/cannot label claim data-db-1 through the Kubernetes API \(ServiceAccount, rbac.create\)/);
+  });
+
   it("initialises pod 0 once: accounts and init SQL in a staging directory, then renamed into place", async () => {
     const s = sandbox("mysql", "db-0");
     writeFileSync(join(s.confSrc, "init.sql"), "CREATE DATABASE seeded;\n");
@@ -38,6 +56,7 @@ describe("prepare-data.sh", () => {
     expect(sql).toContain("CREATE DATABASE seeded;");
     expect(existsSync(join(s.dataRoot, "data/mysql"))).toBe(true);
     expect(existsSync(join(s.dataRoot, "data.staging"))).toBe(false);
+    expect(apiCalls(s)).toMatch(/^GET https:\/\/api\.test:443\/api\/v1\/namespaces\/ns\/persistentvolumeclaims\?labelSelector=mysql-chart\.io%2Fholds-data%3Dtrue $/m);
   });
 
   it("clones pod N-1 into a new replica (pod 1 clones the primary)", async () => {
@@ -86,5 +105,79 @@ describe("prepare-data.sh", () => {
     expect(r.stderr).toMatch(/could not clone from db-0\.db after 3 attempts/);
     expect(existsSync(join(s.dataRoot, "data"))).toBe(false);
     expect(existsSync(join(s.dataRoot, "data.staging"))).toBe(false);
+  });
+
+  describe("pod 0 on an empty volume (recover-primary.sh)", () => {
+    // sleep ends the run after N waits, so a loop that must never give up can be observed.
+    const stopAfter = (n: number) => `sleep() { c=$(( $(cat "$RUN_DIR/sleeps" 2>/dev/null || echo 0) + 1 )); echo $c >"$RUN_DIR/sleeps"; (( c < ${n} )) || exit 3; }`;
+
+    it("never initialises while the Kubernetes API cannot say which claims hold data", async () => {
+      const s = sandbox("mysql", "db-0");
+      writeFileSync(join(s.root, "api/down"), "");
+      const r = await runBash(s, "prepare-data.sh", `${stubs}\n${stopAfter(3)}\nmain`);
+      expect(r.exitCode).toBe(3);
+      expect(r.stderr).toMatch(/cannot ask the Kubernetes API which claims hold data: not initialising anything/);
+      expect(calls(s)).toBe("");
+      expect(existsSync(join(s.dataRoot, "data"))).toBe(false);
+    });
+
+    it("waits, with a Warning Event naming the claims, while the replicas holding data do not answer, and never initialises", async () => {
+      const s = sandbox("mariadb", "db-0");
+      claimsHoldingData(s, ["data-db-0", "data-db-1", "data-db-2", "data-other-3"]);
+      const r = await runBash(s, "prepare-data.sh", `${stubs}\nmember_answers() { return 1; }\n${stopAfter(4)}\nmain`);
+      expect(r.exitCode).toBe(3);
+      expect(r.stderr).toMatch(/the volume is empty and data-db-1, data-db-2 hold data; waiting for those replicas \(answering: none/);
+      const events = apiCalls(s).split("\n").filter((l) => l.startsWith("POST"));
+      expect(events).toHaveLength(1);
+      expect(events[0]).toContain('"reason":"WaitingForReplicas"');
+      expect(events[0]).toContain("recovery.allowEmptyPrimary=true");
+      expect(calls(s)).toBe("");
+      expect(existsSync(join(s.dataRoot, "data"))).toBe(false);
+    });
+
+    it("with recovery.allowEmptyPrimary=true initialises an empty primary anyway, and says so in an Event", async () => {
+      const s = sandbox("mysql", "db-0");
+      claimsHoldingData(s, ["data-db-1"]);
+      const r = await runBash(s, "prepare-data.sh", `${stubs}\nmain`, { ALLOW_EMPTY_PRIMARY: "true" });
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(calls(s)).toMatch(/^initialize /);
+      expect(apiCalls(s)).toContain('"reason":"EmptyPrimary"');
+    });
+
+    it("copies the most advanced replica after the lagging ones catch up from it, and becomes primary from its state", async () => {
+      const s = sandbox("mysql", "db-0");
+      claimsHoldingData(s, ["data-db-1", "data-db-2", "data-db-3"]);
+      const body = `${stubs}
+        member_answers() { return 0; }
+        flavor_applier_drained() { return 0; }
+        flavor_gtid_state() { case $1 in *member-1.cnf) echo "u:1-5" ;; *member-2.cnf) echo "u:1-7" ;; *member-3.cnf) echo "u:1-6" ;; esac; }
+        catch_up() { echo "catch_up $1 from $2 to $3" >>"$RUN_DIR/calls"; }
+        flavor_seed_primary() { echo "seed $1 from $2 (donor $(basename "$3"))" >>"$RUN_DIR/calls"; mkdir -p "$1/mysql"; }
+        main`;
+      const r = await runBash(s, "prepare-data.sh", body);
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(calls(s)).toBe(
+        `catch_up 1 from 2 to u:1-7\ncatch_up 3 from 2 to u:1-7\nseed ${s.dataRoot}/data.staging from db-2.db (donor member-2.cnf)\n`,
+      );
+      expect(existsSync(join(s.dataRoot, "data/mysql"))).toBe(true);
+      expect(apiCalls(s)).toContain('"reason":"SeededFromReplica"');
+    });
+
+    it("with diverged histories copies the replica containing the most others, and warns in an Event", async () => {
+      const s = sandbox("mariadb", "db-0");
+      claimsHoldingData(s, ["data-db-1", "data-db-2"]);
+      const body = `${stubs}
+        member_answers() { return 0; }
+        flavor_applier_drained() { return 0; }
+        flavor_gtid_state() { case $1 in *member-1.cnf) echo "0-100-9,1-101-3" ;; *member-2.cnf) echo "0-100-10" ;; esac; }
+        catch_up() { echo "catch_up $1" >>"$RUN_DIR/calls"; }
+        flavor_seed_primary() { echo "seed from $2" >>"$RUN_DIR/calls"; mkdir -p "$1/mysql"; }
+        main`;
+      const r = await runBash(s, "prepare-data.sh", body);
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(calls(s)).toBe("seed from db-1.db\n");
+      expect(r.stderr).toMatch(/no replica's history contains all the others' \(diverged\)/);
+      expect(apiCalls(s)).toContain('"reason":"DivergedReplicas"');
+    });
   });
 });

@@ -1,4 +1,6 @@
 // probe.sh: when a pod is Ready, and that liveness never looks at replication.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runBash, sandbox } from "../helpers/pod-scripts.js";
 
@@ -30,5 +32,16 @@ describe("probe.sh readiness", () => {
     const r = await runBash(s, "probe.sh", `sql() { cat >/dev/null; }\nstatus_fields() { echo called >&2; return 1; }\nmain liveness`);
     expect(r.exitCode).toBe(0);
     expect(r.stderr).not.toMatch(/called/);
+  });
+
+  it("while the sidecar re-clones the replica: alive (not restarted), not Ready, and says why", async () => {
+    for (const mode of ["startup", "liveness", "readiness"]) {
+      const s = sandbox("mariadb", "db-2");
+      writeFileSync(join(s.dataRoot, "reclone.requested"), "diverged\n");
+      const r = await runBash(s, "probe.sh", `sql() { echo "server asked" >&2; return 1; }\nmain ${mode}`);
+      expect(r.exitCode, mode).toBe(mode === "readiness" ? 1 : 0);
+      expect(r.stdout).toMatch(/re-cloning this replica: diverged/);
+      expect(r.stderr).not.toContain("server asked");
+    }
   });
 });

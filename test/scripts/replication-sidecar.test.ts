@@ -51,4 +51,35 @@ describe("replication set-up", () => {
     expect(r.exitCode).not.toBe(0);
     expect(r.stderr).toMatch(/no clone record/);
   });
+
+  describe("MariaDB: system tables after a server version change", () => {
+    const upgrade = (out: string, rc: number) => `mariadb-upgrade() { echo "$*" >"$RUN_DIR/upgrade-args"; echo "${out}"; return ${rc}; }\nsql_value() { echo 11.8.9-MariaDB; }`;
+
+    it("runs mariadb-upgrade as root on the local server, without writing the binary log", async () => {
+      const s = sandbox("mariadb", "db-1");
+      const r = await runBash(s, "replication-sidecar.sh", `${upgrade("Phase 1/8: Checking and upgrading mysql database", 0)}\nflavor_upgrade_system_tables`);
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(readFileSync(join(s.run, "upgrade-args"), "utf8")).toBe(`--defaults-extra-file=${s.run}/client-root.cnf --skip-write-binlog --silent\n`);
+      expect(r.stderr).toMatch(/system tables upgraded to server version 11\.8\.9-MariaDB/);
+    });
+
+    it("says so when the tables already match the server (the upgrade runs once per version)", async () => {
+      const s = sandbox("mariadb", "db-0");
+      const r = await runBash(s, "replication-sidecar.sh", `${upgrade("This installation of MariaDB is already upgraded to 11.8.9-MariaDB.", 0)}\nflavor_upgrade_system_tables`);
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/system tables already match server version/);
+    });
+
+    it("fails with mariadb-upgrade's own words when it fails", async () => {
+      const s = sandbox("mariadb", "db-0");
+      const r = await runBash(s, "replication-sidecar.sh", `${upgrade("ERROR 1045: Access denied", 1)}\nif flavor_upgrade_system_tables; then echo passed; else echo failed; fi`);
+      expect(r.stdout.trim()).toBe("failed");
+      expect(r.stderr).toContain("ERROR 1045: Access denied");
+    });
+
+    it("MySQL has no such step: the server upgrades its own system tables at start", async () => {
+      const r = await runBash(sandbox("mysql", "db-0"), "replication-sidecar.sh", "declare -F flavor_upgrade_system_tables || echo none");
+      expect(r.stdout.trim()).toBe("none");
+    });
+  });
 });

@@ -12,4 +12,18 @@ describe("run-server.sh", () => {
     expect(r.exitCode).not.toBe(0);
     expect(r.stderr).toMatch(/holds no database/);
   });
+
+  it("waits while the sidecar re-clones this replica, then starts the server on the new data", async () => {
+    const s = sandbox("mysql", "db-1");
+    writeFileSync(join(s.confDir, "my.cnf"), "[mysqld]\n");
+    writeFileSync(join(s.dataRoot, "reclone.requested"), "purged binary logs\n");
+    // The third wait finds the copy in place and the marker gone.
+    const body = `sleep() { n=$(( $(cat "$RUN_DIR/n" 2>/dev/null || echo 0) + 1 )); echo $n >"$RUN_DIR/n"; if (( n == 3 )); then mkdir -p "$DATADIR/mysql"; rm "$RECLONE_MARKER"; fi; }
+      SERVER_BIN=echo
+      main`;
+    const r = await runBash(s, "run-server.sh", body);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/the sidecar is re-cloning this replica \(purged binary logs\); waiting/);
+    expect(r.stdout.trim()).toBe(`--defaults-file=${s.confDir}/my.cnf`);
+  });
 });

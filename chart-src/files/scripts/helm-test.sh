@@ -6,8 +6,6 @@ shopt -s inherit_errexit
 LOG_TAG=helm-test
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-# shellcheck source=mysql/flavor.sh
-. "$(dirname "${BASH_SOURCE[0]}")/flavor.sh"
 
 main() {
   require_env REPLICAS PRIMARY_HOST

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # lib.sh: functions shared by the chart's in-pod scripts. Sourced, never run.
 # Every input comes from the environment (set by the StatefulSet); nothing here
-# is templated by Helm. flavor.sh, sourced last, holds the flavor's commands.
+# is templated by Helm. It loads flavor.sh last: the flavor's commands.
 
 DATA_ROOT=${DATA_ROOT:-/var/lib/mysql}
 DATADIR=${DATADIR:-$DATA_ROOT/data}
@@ -19,6 +19,10 @@ MY_CNF="$CONF_DIR/my.cnf"
 # shellcheck disable=SC2034 # used by passwords.sh and probe.sh
 REPOINTING_MARKER="$RUN_DIR/replication-repointing"
 CLIENT_CNF="$RUN_DIR/client-root.cnf"
+# Present on the data volume while the sidecar re-clones this replica (repair-replica.sh): the
+# server waits for it to go (run-server.sh), the probes keep the container alive meanwhile.
+# shellcheck disable=SC2034 # used by repair-replica.sh, run-server.sh and probe.sh
+RECLONE_MARKER="$DATA_ROOT/reclone.requested"
 
 # log MSG...: one line on stderr with a UTC timestamp and the script's name.
 log() {
@@ -265,6 +269,20 @@ wait_temp_server_exit() {
   TEMP_SERVER_PID=""
 }
 
+# run_on_datadir DIR < SQL: run SQL as root on a private temporary server over DIR (no network,
+# replication not started), then shut it down. 1 on any failure.
+run_on_datadir() {
+  local dir=${1:?run_on_datadir needs DIR} sock="$RUN_DIR/offline.sock" cnf="$RUN_DIR/offline-client.cnf" root rc=0
+  root=$(read_secret mysql-root-password) || return 1
+  CLIENT_SOCKET=$sock write_client_cnf "$cnf" root "$root" || return 1
+  start_temp_server "$dir" "$sock" "${FLAVOR_SKIP_REPLICA_START[@]}" || { log "the temporary server did not start on $dir"; return 1; }
+  wait_for_server "$cnf" 900 "temporary server on $dir" || { stop_temp_server "$cnf"; return 1; }
+  sql "$cnf" || rc=$?
+  stop_temp_server "$cnf"
+  rm -f "$cnf"
+  return "$rc"
+}
+
 # account_sql: the SQL that gives a fresh primary its accounts (root@%, replication, clone,
 # the optional application user and database); the clone account's host and grants are the flavor's.
 # Runs in $(...), so every step's failure is returned explicitly.
@@ -335,3 +353,6 @@ promote_staging() {
   sync
   log "data directory ready at $DATADIR"
 }
+
+# shellcheck source=mysql/flavor.sh
+. "$(dirname "${BASH_SOURCE[0]}")/flavor.sh"

@@ -126,7 +126,7 @@ SQL
 wait_replication_running() {
   local timeout=${1:?wait_replication_running needs SECONDS} start=$SECONDS status io sqlt
   while (( SECONDS - start < timeout )); do
-    if status=$(status_fields "$CLIENT_CNF" "$REPLICA_STATUS_SQL" "$REPLICA_IO_FIELD" "$REPLICA_SQL_FIELD"); then
+    if status=$(status_fields "$CLIENT_CNF" "$REPLICA_STATUS_SQL" "${REPLICA_FIELD[io]}" "${REPLICA_FIELD[sql]}"); then
       IFS=$'\t' read -r io sqlt <<<"$status"
       [[ "$io" == "Yes" && "$sqlt" == "Yes" ]] && return 0
     fi

@@ -9,8 +9,6 @@ shopt -s inherit_errexit
 LOG_TAG=probe
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-# shellcheck source=mysql/flavor.sh
-. "$(dirname "${BASH_SOURCE[0]}")/flavor.sh"
 
 # repointing_recently: true while the sidecar's re-pointing marker is under 60 s old (a marker
 # left by a killed sidecar stops counting then).
@@ -23,7 +21,7 @@ repointing_recently() {
 # replica_ready: 0 when both replication threads run and the lag is within bounds.
 replica_ready() {
   local io sqlt lag status
-  if ! status=$(status_fields "$CLIENT_CNF" "$REPLICA_STATUS_SQL" "$REPLICA_IO_FIELD" "$REPLICA_SQL_FIELD" "$REPLICA_LAG_FIELD"); then
+  if ! status=$(status_fields "$CLIENT_CNF" "$REPLICA_STATUS_SQL" "${REPLICA_FIELD[io]}" "${REPLICA_FIELD[sql]}" "${REPLICA_FIELD[lag]}"); then
     echo "cannot read the replication status"
     return 1
   fi
@@ -53,6 +51,12 @@ server_answers() {
 
 main() {
   local mode=${1:-} ordinal
+  # While the sidecar re-clones this replica the server is stopped on purpose: alive, not Ready.
+  if [[ -e "$RECLONE_MARKER" ]]; then
+    echo "re-cloning this replica: $(cat "$RECLONE_MARKER" 2>/dev/null || true)"
+    [[ "$mode" != readiness ]]
+    return
+  fi
   ensure_root_cnf
   case "$mode" in
     startup|liveness)

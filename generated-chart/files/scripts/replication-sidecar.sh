@@ -3,16 +3,18 @@
 # replication-sidecar.sh (sidecar container): once the local server answers, a replica points
 # replication at the primary from the position its clone carried and starts it (once: later
 # starts find it configured, and the server resumes replication by itself). Where the flavor
-# needs it (MariaDB) it then serves backups to the next new replica, in the background. For the
-# pod's life it applies password changes from the Secret (passwords.sh).
+# needs it (MariaDB) it first upgrades the system tables after a server version change, and
+# then serves backups to the next new replica, in the background. For the pod's life it
+# applies password changes from the Secret (passwords.sh), and a replica that can never
+# continue (purged binary logs, diverged history) re-clones itself (repair-replica.sh).
 set -euo pipefail
 shopt -s inherit_errexit
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-# shellcheck source=mysql/flavor.sh
-. "$(dirname "${BASH_SOURCE[0]}")/flavor.sh"
 # shellcheck source=passwords.sh
 . "$(dirname "${BASH_SOURCE[0]}")/passwords.sh"
+# shellcheck source=repair-replica.sh
+. "$(dirname "${BASH_SOURCE[0]}")/repair-replica.sh"
 
 BACKUP_SERVER_PID=""
 
@@ -24,7 +26,7 @@ configure_replication() {
   require_env PRIMARY_HOST REPLICATION_USER
   # A failed status read must stop here, not look like "not configured yet" (on MariaDB,
   # reconfiguring would rewind gtid_slave_pos to the clone's).
-  status=$(status_fields "$CLIENT_CNF" "$REPLICA_STATUS_SQL" "$REPLICA_SOURCE_FIELD" "$REPLICA_USER_FIELD" "$REPLICA_GTID_FIELD") \
+  status=$(status_fields "$CLIENT_CNF" "$REPLICA_STATUS_SQL" "${REPLICA_FIELD[source]}" "${REPLICA_FIELD[user]}" "${REPLICA_FIELD[gtid]}") \
     || die "cannot read the replication status"
   IFS=$'\t' read -r host user mode <<<"$status"
   if [[ "$host" == "$PRIMARY_HOST" && "$user" == "$REPLICATION_USER" && "$mode" == "$REPLICA_GTID_ON" ]]; then
@@ -51,8 +53,15 @@ main() {
   local ordinal
   ordinal=$(pod_ordinal "$POD_NAME")
   ensure_root_cnf
+  # A re-clone interrupted by a restart of this container is finished first (the server waits for it).
+  if (( ordinal > 0 )) && [[ -e "$RECLONE_MARKER" ]]; then
+    reclone_self "$(cat "$RECLONE_MARKER")"
+  fi
   log "waiting for the local server"
   until wait_for_server "$CLIENT_CNF" 3600 "local server"; do :; done
+  if declare -F flavor_upgrade_system_tables >/dev/null; then
+    flavor_upgrade_system_tables || die "upgrading the system tables failed; restarting the container to try again"
+  fi
   if (( ordinal > 0 )); then
     configure_replication
   fi
@@ -63,6 +72,7 @@ main() {
   log "applying password changes from the Secret every ${PASSWORD_CHECK_SECONDS:-10}s"
   while :; do
     reconcile_passwords "$ordinal" || log "applying a password change failed; trying again"
+    if (( ordinal > 0 )); then check_replica_health; fi
     if [[ -n "$BACKUP_SERVER_PID" ]] && ! kill -0 "$BACKUP_SERVER_PID" 2>/dev/null; then
       die "the backup server exited; restarting the container"
     fi

@@ -6,11 +6,15 @@ set -euo pipefail
 shopt -s inherit_errexit
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-# shellcheck source=mysql/flavor.sh
-. "$(dirname "${BASH_SOURCE[0]}")/flavor.sh"
 
 main() {
   [[ -s "$MY_CNF" ]] || die "$MY_CNF is missing: the choose-config init container did not run"
+  local waited=0
+  while [[ -e "$RECLONE_MARKER" ]]; do
+    (( waited % 60 )) || log "the sidecar is re-cloning this replica ($(cat "$RECLONE_MARKER" 2>/dev/null || true)); waiting (${waited}s)"
+    sleep 2
+    waited=$((waited + 2))
+  done
   # Never start on an empty directory: the server would create a blank instance (a replica
   # with no data must not become Ready).
   [[ -d "$DATADIR/mysql" ]] || die "$DATADIR holds no database: the prepare-data init container did not finish"

@@ -5,12 +5,8 @@
 # ENTRYPOINT. Prints the image tarball's path.
 set -euo pipefail
 shopt -s inherit_errexit
-# shellcheck source=../../../scripts/lib/common.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../../../scripts/lib/common.sh"
 # shellcheck source=../node/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../node/lib.sh"
-
-IMAGE="registry.k8s.io/coredns/coredns:$COREDNS_VERSION"
 
 # build_coredns OUT: the static coredns binary into OUT/coredns.
 build_coredns() {
@@ -19,15 +15,10 @@ build_coredns() {
   "$1/coredns" -version
 }
 
-main() {
-  need_go
-  cached_build coredns "$COREDNS_VERSION" build_coredns
-  local ctx; ctx=$(mktemp -d)
-  scratch_context "$ctx" '["/usr/local/bin/coredns"]' "$BUILD_DIR/coredns-$COREDNS_VERSION/coredns"
-  ln -s usr/local/bin/coredns "$ctx/rootfs/coredns"
-  build_image_tar "$IMAGE" "$ctx"
-  rm -rf "$ctx"
-  image_tar "$IMAGE"
+# coredns_context CTX BINDIR
+coredns_context() {
+  scratch_context "$1" '["/usr/local/bin/coredns"]' "$2/coredns"
+  ln -s usr/local/bin/coredns "$1/rootfs/coredns"
 }
 
-main "$@"
+binary_image "registry.k8s.io/coredns/coredns:$COREDNS_VERSION" coredns "$COREDNS_VERSION" build_coredns coredns_context

@@ -38,7 +38,7 @@ IMAGE_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 # What the chart's in-pod scripts call, on top of minbase (which already has
 # bash, coreutils, sed, grep, mawk, findutils, gzip, hostname, passwd).
-COMMON_PKGS="bash,coreutils,sed,grep,gawk,findutils,procps,socat,gzip,tzdata,ca-certificates,openssl,hostname,passwd"
+COMMON_PKGS="bash,coreutils,sed,grep,gawk,findutils,procps,socat,gzip,tzdata,ca-certificates,openssl,hostname,passwd,curl"
 
 # Temporary root file systems of this run, removed on exit.
 TMP_ROOTS=()

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # self-check-mariadb.sh: runs INSIDE a mysql-chart/mariadb image (as the image's
-# user), fed on stdin by verify.sh. Initialises a datadir, starts mariadbd with
-# binary logging, streams a mariadb-backup (mbstream) through socat the way the
-# chart serves it, extracts it with mbstream -x, prepares it and starts a second
-# server on the copy. Prints "FACT key=value" lines that verify.sh collects, and
-# exits non-zero on the first failure.
+# user), fed on stdin by verify.sh after self-check-common.sh (fact, names,
+# image_basics). Initialises a datadir, starts mariadbd with binary logging,
+# streams a mariadb-backup (mbstream) through socat the way the chart serves it,
+# extracts it with mbstream -x, prepares it and starts a second server on the
+# copy. Prints "FACT key=value" lines that verify.sh collects, and exits non-
+# zero on the first failure.
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -13,12 +14,6 @@ SOCK=/run/mysqld/mysqld.sock
 LOG=/tmp/mariadbd.err
 RESTORE=/tmp/restore
 STREAM_PORT=3307
-
-# fact KEY VALUE: one collected fact.
-fact() { printf 'FACT %s=%s\n' "$1" "$2"; }
-
-# names DIR [GLOB]: the sorted names of DIR's entries (matching GLOB) on one line.
-names() { find "$1" -mindepth 1 -maxdepth 1 -name "${2:-*}" -printf '%f\n' | sort | tr '\n' ' '; }
 
 # fail MSG: print the server and backup logs' tails and exit 1.
 fail() {
@@ -55,20 +50,17 @@ where() {
 binaries() {
   local b
   for b in mariadbd mysqld mariadb mysql mariadb-admin mysqladmin mariadb-dump mysqldump mariadb-binlog \
-           mariadb-install-db mysql_install_db mariadb-backup mariabackup mbstream my_print_defaults; do
+           mariadb-install-db mysql_install_db mariadb-backup mariabackup mbstream my_print_defaults \
+           mariadb-upgrade mariadb-check; do
     fact "bin.$b" "$(where "$b")"
   done
-  fact uid "$(id -u):$(id -g) ($(id -un))"
-  fact os "$(. /etc/os-release && echo "$PRETTY_NAME")"
+  # The chart's sidecar upgrades the system tables with it after a server version change.
+  command -v mariadb-upgrade >/dev/null || fail "mariadb-upgrade missing from the image"
+  image_basics
   fact mariadbd.version "$(mariadbd --version)"
   fact mariadb.version "$(mariadb --version)"
   fact mariadb-backup.version "$(mariadb-backup --version 2>&1 | tail -n1)"
   fact defaults.mysqld "$(my_print_defaults mysqld server mariadb mariadbd | tr '\n' ' ')"
-  for b in bash sed grep gawk find ps socat gzip openssl hostname; do
-    command -v "$b" >/dev/null || fail "$b missing from the image"
-  done
-  [[ -e /usr/share/zoneinfo/UTC && -e /etc/ssl/certs/ca-certificates.crt ]] || fail "tzdata or ca-certificates missing"
-  ! command -v systemctl >/dev/null || fail "systemd is in the image"
 }
 
 # backup_stream: serve mariadb-backup's mbstream with socat on a TCP port (as

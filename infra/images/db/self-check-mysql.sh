@@ -1,21 +1,16 @@
 #!/usr/bin/env bash
-# self-check-mysql.sh: runs INSIDE a mysql-chart/mysql image (as the image's user),
-# fed on stdin by verify.sh. Initialises a datadir, starts mysqld with binary
-# logging and GTIDs, checks the clone plugin (including a local clone), TLS
-# auto-generation, then shuts down. Prints "FACT key=value" lines that verify.sh
-# collects, and exits non-zero on the first failure.
+# self-check-mysql.sh: runs INSIDE a mysql-chart/mysql image (as the image's
+# user), fed on stdin by verify.sh after self-check-common.sh (fact, names,
+# image_basics). Initialises a datadir, starts mysqld with binary logging and
+# GTIDs, checks the clone plugin (including a local clone), TLS auto-generation,
+# then shuts down. Prints "FACT key=value" lines that verify.sh collects, and
+# exits non-zero on the first failure.
 set -euo pipefail
 shopt -s inherit_errexit
 
 DATADIR=/var/lib/mysql
 SOCK=/var/run/mysqld/mysqld.sock
 LOG=/tmp/mysqld.err
-
-# fact KEY VALUE: one collected fact.
-fact() { printf 'FACT %s=%s\n' "$1" "$2"; }
-
-# names DIR [GLOB]: the sorted names of DIR's entries (matching GLOB) on one line.
-names() { find "$1" -mindepth 1 -maxdepth 1 -name "${2:-*}" -printf '%f\n' | sort | tr '\n' ' '; }
 
 # fail MSG: print the server log tail and exit 1.
 fail() {
@@ -44,8 +39,7 @@ binaries() {
   for b in mysqld mysql mysqladmin mysqldump mysqlbinlog mysqld_safe mariadbd mariadb; do
     fact "bin.$b" "$(command -v "$b" || echo absent)"
   done
-  fact uid "$(id -u):$(id -g) ($(id -un))"
-  fact os "$(. /etc/os-release && echo "$PRETTY_NAME")"
+  image_basics
   fact mysqld.version "$(mysqld --version)"
   fact mysql.version "$(mysql --version)"
   # The `|| fail` must test my_print_defaults, not fact: a $(...) argument's failure is ignored.
@@ -53,11 +47,6 @@ binaries() {
   defaults=$(my_print_defaults mysqld | tr '\n' ' ') || fail "my_print_defaults cannot read /etc/mysql/my.cnf"
   fact defaults.mysqld "$defaults"
   fact config.my.cnf "$(grep -v '^#' /etc/mysql/my.cnf | tr '\n' ' ')"
-  for b in bash sed grep gawk find ps socat gzip openssl hostname; do
-    command -v "$b" >/dev/null || fail "$b missing from the image"
-  done
-  [[ -e /usr/share/zoneinfo/UTC && -e /etc/ssl/certs/ca-certificates.crt ]] || fail "tzdata or ca-certificates missing"
-  ! command -v systemctl >/dev/null || fail "systemd is in the image"
 }
 
 # main: the whole probe.

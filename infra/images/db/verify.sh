@@ -62,8 +62,8 @@ main() {
   check_config "$tag" >"$out.tmp"
   CONTAINER="db-verify-$slug-$$"
   log "$tag: running $(basename "$probe") in container $CONTAINER (no network, image user)"
-  timeout "$PROBE_TIMEOUT" docker run --rm -i --name "$CONTAINER" --network none "$tag" bash -s \
-    <"$probe" >>"$out.tmp" || rc=$?
+  cat "$HERE/self-check-common.sh" "$probe" |
+    timeout "$PROBE_TIMEOUT" docker run --rm -i --name "$CONTAINER" --network none "$tag" bash -s >>"$out.tmp" || rc=$?
   cat "$out.tmp"
   if (( rc != 0 )) || [[ $(tail -n1 "$out.tmp") != "PROBE OK" ]]; then
     rm -f "$out"

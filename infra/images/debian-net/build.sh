@@ -5,8 +5,6 @@
 # Prints the image name.
 set -euo pipefail
 shopt -s inherit_errexit
-# shellcheck source=../../../scripts/lib/common.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../../../scripts/lib/common.sh"
 # shellcheck source=../node/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../node/lib.sh"
 

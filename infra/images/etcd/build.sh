@@ -6,12 +6,8 @@
 # Prints the image tarball's path.
 set -euo pipefail
 shopt -s inherit_errexit
-# shellcheck source=../../../scripts/lib/common.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../../../scripts/lib/common.sh"
 # shellcheck source=../node/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../node/lib.sh"
-
-IMAGE="registry.k8s.io/etcd:$ETCD_IMAGE_TAG"
 
 # build_etcd OUT: the static etcd server binary into OUT/etcd.
 build_etcd() {
@@ -21,15 +17,10 @@ build_etcd() {
   "$out/etcd" --version
 }
 
-main() {
-  need_go
-  cached_build etcd "$ETCD_VERSION" build_etcd
-  local ctx; ctx=$(mktemp -d)
-  scratch_context "$ctx" "" "$BUILD_DIR/etcd-$ETCD_VERSION/etcd"
-  mkdir -p "$ctx/rootfs/var/lib/etcd" "$ctx/rootfs/var/etcd"
-  build_image_tar "$IMAGE" "$ctx"
-  rm -rf "$ctx"
-  image_tar "$IMAGE"
+# etcd_context CTX BINDIR: kubeadm mounts the data directory at /var/lib/etcd.
+etcd_context() {
+  scratch_context "$1" "" "$2/etcd"
+  mkdir -p "$1/rootfs/var/lib/etcd" "$1/rootfs/var/etcd"
 }
 
-main "$@"
+binary_image "registry.k8s.io/etcd:$ETCD_IMAGE_TAG" etcd "$ETCD_VERSION" build_etcd etcd_context

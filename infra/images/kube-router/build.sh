@@ -7,12 +7,8 @@
 # Prints the image tarball's path.
 set -euo pipefail
 shopt -s inherit_errexit
-# shellcheck source=../../../scripts/lib/common.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../../../scripts/lib/common.sh"
 # shellcheck source=../node/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../node/lib.sh"
-
-IMAGE="docker.io/cloudnativelabs/kube-router:$KUBE_ROUTER_VERSION"
 
 # build_kube_router OUT: the static kube-router binary into OUT.
 build_kube_router() {
@@ -22,17 +18,11 @@ build_kube_router() {
   "$1/kube-router" --version
 }
 
-main() {
-  need_go
-  cached_build kube-router "$KUBE_ROUTER_VERSION" build_kube_router
-  local base ctx
-  base=$("$PROJECT_ROOT/infra/images/debian-net/build.sh")
-  ctx=$(mktemp -d)
-  cp "$BUILD_DIR/kube-router-$KUBE_ROUTER_VERSION/kube-router" "$ctx/"
-  printf 'FROM %s\nCOPY kube-router /usr/local/bin/kube-router\nWORKDIR /root\nENTRYPOINT ["/usr/local/bin/kube-router"]\n' "$base" >"$ctx/Dockerfile"
-  build_image_tar "$IMAGE" "$ctx"
-  rm -rf "$ctx"
-  image_tar "$IMAGE"
+# kube_router_context CTX BINDIR: on top of debian-net (iptables, ipset, ...).
+kube_router_context() {
+  local base; base=$("$PROJECT_ROOT/infra/images/debian-net/build.sh") || die "the debian-net base image failed to build"
+  cp "$2/kube-router" "$1/"
+  printf 'FROM %s\nCOPY kube-router /usr/local/bin/kube-router\nWORKDIR /root\nENTRYPOINT ["/usr/local/bin/kube-router"]\n' "$base" >"$1/Dockerfile"
 }
 
-main "$@"
+binary_image "docker.io/cloudnativelabs/kube-router:$KUBE_ROUTER_VERSION" kube-router "$KUBE_ROUTER_VERSION" build_kube_router kube_router_context

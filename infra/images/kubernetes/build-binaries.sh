@@ -12,8 +12,6 @@
 # module with its published k8s.io/<name> v0.<minor>.<patch>.
 set -euo pipefail
 shopt -s inherit_errexit
-# shellcheck source=../../../scripts/lib/common.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../../../scripts/lib/common.sh"
 # shellcheck source=../node/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../node/lib.sh"
 

@@ -7,8 +7,6 @@
 # Prints the two image tarballs' paths.
 set -euo pipefail
 shopt -s inherit_errexit
-# shellcheck source=../../../scripts/lib/common.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../../../scripts/lib/common.sh"
 # shellcheck source=../node/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../node/lib.sh"
 

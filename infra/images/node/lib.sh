@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Helpers shared by the node-image build scripts: cached build directories,
 # Go builds from the module proxy, and image import with metadata.
-# Source it after scripts/lib/common.sh.
+# Sourcing it also loads scripts/lib/common.sh (versions, cache, logging).
+
+# shellcheck source=../../../scripts/lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../../scripts/lib/common.sh"
 
 BUILD_DIR="$CACHE_DIR/build"
 LOG_DIR="$CACHE_DIR/logs"
@@ -183,4 +186,19 @@ scratch_context() {
     printf 'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin\n'
     if [[ -n $entry ]]; then printf 'ENTRYPOINT %s\n' "$entry"; fi
   } >"$dir/Dockerfile"
+}
+
+# binary_image IMAGE NAME VERSION BUILD_FN CONTEXT_FN: the recipe of the
+# one-binary images. Builds NAME VERSION with BUILD_FN (cached), lets
+# "CONTEXT_FN CTX BINDIR" fill a Docker build context from the build's output,
+# builds IMAGE from it and prints the image tarball's path.
+binary_image() {
+  local image=$1 name=$2 version=$3 build_fn=$4 context_fn=$5 ctx
+  need_go
+  cached_build "$name" "$version" "$build_fn"
+  ctx=$(mktemp -d)
+  "$context_fn" "$ctx" "$BUILD_DIR/$name-$version"
+  build_image_tar "$image" "$ctx"
+  rm -rf "$ctx"
+  image_tar "$image"
 }

@@ -5,12 +5,8 @@
 # Prints the image tarball's path.
 set -euo pipefail
 shopt -s inherit_errexit
-# shellcheck source=../../../scripts/lib/common.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../../../scripts/lib/common.sh"
 # shellcheck source=../node/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../node/lib.sh"
-
-IMAGE="registry.k8s.io/pause:$PAUSE_IMAGE_TAG"
 
 # build_pause OUT: the static pause binary into OUT/pause.
 build_pause() {
@@ -20,17 +16,12 @@ build_pause() {
   "$1/pause" -v
 }
 
-main() {
-  need_go
-  need_cmd gcc "Run: apt-get install -y gcc libc6-dev (a static C build of pause)"
-  cached_build pause "$PAUSE_IMAGE_TAG" build_pause
-  local ctx; ctx=$(mktemp -d)
-  mkdir -p "$ctx/rootfs"
-  cp "$BUILD_DIR/pause-$PAUSE_IMAGE_TAG/pause" "$ctx/rootfs/pause"
-  printf 'FROM scratch\nCOPY rootfs/ /\nUSER 65535:65535\nENTRYPOINT ["/pause"]\n' >"$ctx/Dockerfile"
-  build_image_tar "$IMAGE" "$ctx"
-  rm -rf "$ctx"
-  image_tar "$IMAGE"
+# pause_context CTX BINDIR: runs as nobody, like the upstream image.
+pause_context() {
+  mkdir -p "$1/rootfs"
+  cp "$2/pause" "$1/rootfs/pause"
+  printf 'FROM scratch\nCOPY rootfs/ /\nUSER 65535:65535\nENTRYPOINT ["/pause"]\n' >"$1/Dockerfile"
 }
 
-main "$@"
+need_cmd gcc "Run: apt-get install -y gcc libc6-dev (a static C build of pause)"
+binary_image "registry.k8s.io/pause:$PAUSE_IMAGE_TAG" pause "$PAUSE_IMAGE_TAG" build_pause pause_context

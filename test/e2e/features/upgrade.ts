@@ -1,5 +1,5 @@
 // helm upgrade: a changed my.cnf setting rolls the pods and applies; data and passwords stay.
-// Expects: the release installed (any size); applies UPGRADED_CONFIG, which later upgrades repeat.
+// Expects: the release installed (any size, OrderedReady); applies UPGRADED_CONFIG, which later upgrades repeat.
 import { expect, it } from "vitest";
 import { kubectl } from "../../../scripts/lib/kube.js";
 import { type E2e, TIMEOUTS, UPGRADED_CONFIG } from "../context.js";
@@ -47,5 +47,14 @@ export function upgrade(ctx: () => E2e) {
         expect(r.exitCode, `${user}@${e.pod(i)}: ${r.err}`).toBe(0);
       }
     }
+  });
+
+  it("helm refuses to change the flavor or the pod management policy of an existing release, naming the field", async () => {
+    const e = ctx();
+    const other = e.flavor === "mysql" ? "mariadb" : "mysql";
+    const flavor = await e.upgrade({ ...UPGRADED_CONFIG, flavor: other }).then(() => "accepted", (err: Error) => err.message);
+    expect(flavor).toMatch(new RegExp(`flavor cannot change on an existing release \\("${e.flavor}" now, "${other}" asked\\)`));
+    const policy = await e.upgrade({ ...UPGRADED_CONFIG, podManagementPolicy: "Parallel" }).then(() => "accepted", (err: Error) => err.message);
+    expect(policy).toMatch(/podManagementPolicy cannot change on an existing release \("OrderedReady" now, "Parallel" asked\)/);
   });
 }

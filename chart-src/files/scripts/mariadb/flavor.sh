@@ -11,13 +11,10 @@ CLIENT_BIN=mariadb
 ADMIN_BIN=mariadb-admin
 FLAVOR_SKIP_REPLICA_START=(--skip-slave-start)
 REPLICA_STATUS_SQL="SHOW SLAVE STATUS"
-REPLICA_IO_FIELD=Slave_IO_Running
-REPLICA_SQL_FIELD=Slave_SQL_Running
-REPLICA_LAG_FIELD=Seconds_Behind_Master
-REPLICA_SOURCE_FIELD=Master_Host
-REPLICA_USER_FIELD=Master_User
-# The status column, and its value, that say replication positions itself by GTID.
-REPLICA_GTID_FIELD=Using_Gtid
+# The replication status columns the scripts read: threads, lag, source, account, and the
+# column that says replication positions itself by GTID (when it equals REPLICA_GTID_ON).
+declare -gA REPLICA_FIELD=([io]=Slave_IO_Running [sql]=Slave_SQL_Running [lag]=Seconds_Behind_Master
+  [source]=Master_Host [user]=Master_User [gtid]=Using_Gtid)
 REPLICA_GTID_ON=Slave_Pos
 # A new replication password (passwords.sh): CHANGE MASTER needs both threads stopped; the
 # position (gtid_slave_pos) is kept.
@@ -86,4 +83,86 @@ flavor_serve_backups() {
   require_env BACKUP_PORT
   log "serving backups to new replicas on port $BACKUP_PORT"
   exec socat "TCP-LISTEN:$BACKUP_PORT,reuseaddr,fork,max-children=1" "EXEC:$SCRIPTS_DIR/serve-backup.sh"
+}
+
+# flavor_gtid_state CNF: the replica's replication position (gtid_slave_pos).
+flavor_gtid_state() {
+  sql_value "${1:?flavor_gtid_state needs CNF}" "SELECT @@GLOBAL.gtid_slave_pos"
+}
+
+# flavor_applier_drained CNF: 0 when the replica has applied every transaction it received
+# (Gtid_IO_Pos within gtid_slave_pos), or does not replicate.
+flavor_applier_drained() {
+  local cnf=${1:?flavor_applier_drained needs CNF} received applied
+  received=$(status_fields "$cnf" "SHOW SLAVE STATUS" Gtid_IO_Pos) || return 1
+  applied=$(flavor_gtid_state "$cnf") || return 1
+  flavor_gtid_subset "$received" "$applied"
+}
+
+# flavor_gtid_subset A B: 0 when the GTID position A is within B: for each replication domain of
+# A, B has that domain at an equal or higher sequence number (gtid_strict_mode keeps sequence
+# numbers increasing within a domain, whichever server wrote them).
+flavor_gtid_subset() {
+  awk -v a="${1-}" -v b="${2-}" '
+    function load(pos, seq,    items, n, i, p) {
+      gsub(/[ \n]/, "", pos)
+      n = split(pos, items, ",")
+      for (i = 1; i <= n; i++) if (split(items[i], p, "-") == 3 && (!(p[1] in seq) || p[3] + 0 > seq[p[1]])) seq[p[1]] = p[3] + 0
+    }
+    BEGIN {
+      load(a, as); load(b, bs)
+      for (d in as) if (!(d in bs) || bs[d] < as[d]) exit 1
+    }'
+}
+
+# flavor_repoint CNF HOST: make that replica replicate from HOST from its own GTID position,
+# keeping its account.
+flavor_repoint() {
+  local cnf=${1:?flavor_repoint needs CNF} host=${2:?flavor_repoint needs HOST}
+  sql "$cnf" <<SQL
+STOP SLAVE;
+CHANGE MASTER TO MASTER_HOST = $(sql_string "$host"), MASTER_USE_GTID = slave_pos;
+START SLAVE;
+SQL
+}
+
+# flavor_seed_primary DIR DONOR_HOST DONOR_CNF: copy the replica DONOR_HOST into DIR as the new
+# primary's data: its backup, which then forgets where the donor replicated from and continues
+# the donor's binary log GTID state, so the new primary's next transaction follows the history
+# the replicas hold instead of restarting at sequence 1.
+flavor_seed_primary() {
+  local dir=${1:?flavor_seed_primary needs DIR} donor=${2:?flavor_seed_primary needs DONOR_HOST} donor_cnf=${3:?flavor_seed_primary needs DONOR_CNF} state
+  state=$(sql_value "$donor_cnf" "SELECT @@GLOBAL.gtid_binlog_state") || { log "cannot read the binary log GTID state of $donor"; return 1; }
+  flavor_clone_into "$dir" "$donor" || return 1
+  log "continuing the binary log GTID state ${state:-empty}"
+  run_on_datadir "$dir" <<SQL
+RESET SLAVE ALL;
+RESET MASTER;
+SET GLOBAL gtid_binlog_state = $(sql_string "$state");
+SQL
+}
+
+# flavor_upgrade_system_tables: after the server's version changed (an image upgrade such as
+# 10.11 to 11.8), upgrade this server's system tables, once: mariadb-upgrade compares the version
+# recorded in the data directory (mariadb_upgrade_info) with the server's and does nothing when
+# they match. Every pod upgrades its own tables, so nothing goes to the binary log (a replica
+# would otherwise apply the primary's upgrade on top of its own).
+flavor_upgrade_system_tables() {
+  local out
+  if ! out=$(mariadb-upgrade --defaults-extra-file="$CLIENT_CNF" --skip-write-binlog --silent 2>&1); then
+    printf '%s\n' "$out" | tail -n 20 >&2
+    return 1
+  fi
+  if grep -q "already upgraded" <<<"$out"; then
+    log "system tables already match server version $(sql_value "$CLIENT_CNF" "SELECT VERSION()")"
+  else
+    log "system tables upgraded to server version $(sql_value "$CLIENT_CNF" "SELECT VERSION()")"
+  fi
+}
+
+# flavor_source_gave_up ERRNO: 0 when the replication receiver's error ERRNO means the primary
+# will never send what this replica needs: 1236, for a GTID position no longer (or never) in the
+# primary's binary logs; with gtid_strict_mode this is also how a diverged history shows.
+flavor_source_gave_up() {
+  [[ "${1:?flavor_source_gave_up needs ERRNO}" == 1236 ]]
 }

@@ -9,14 +9,12 @@ shopt -s inherit_errexit
 LOG_TAG=serve-backup
 # shellcheck source=../lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-# shellcheck source=flavor.sh
-. "$(dirname "${BASH_SOURCE[0]}")/flavor.sh"
 # shellcheck source=clone.sh
 . "$(dirname "${BASH_SOURCE[0]}")/clone.sh"
 
 # serve_one: challenge the peer, then stream mariadb-backup to it.
 serve_one() {
-  local peer=${SOCAT_PEERADDR:-unknown} secret nonce answer cnf
+  local peer=${SOCAT_PEERADDR:-unknown} secret nonce answer
   secret=$(read_secret mysql-clone-password) || exit 1
   nonce=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
   printf '%s\n' "$nonce"
@@ -28,15 +26,16 @@ serve_one() {
     log "refused $peer: wrong answer to the challenge"
     exit 1
   fi
-  cnf="$RUN_DIR/backup-$$.cnf"
-  trap 'rm -f "$cnf"' EXIT
+  # A global: the EXIT trap runs after serve_one has returned, when its locals are gone.
+  BACKUP_CNF="$RUN_DIR/backup-$$.cnf"
+  trap 'rm -f "$BACKUP_CNF"' EXIT
   require_env CLONE_USER
   # mariadb-backup reads the server's settings (datadir, InnoDB layout) and its account here.
   ( umask 077; { cat "$MY_CNF"; printf '\n[mariadb-backup]\nuser=%s\npassword=%s\nsocket=%s\n' \
-      "$(cnf_string "$CLONE_USER")" "$(cnf_string "$secret")" "$RUN_DIR/mysqld.sock"; } >"$cnf" )
+      "$(cnf_string "$CLONE_USER")" "$(cnf_string "$secret")" "$RUN_DIR/mysqld.sock"; } >"$BACKUP_CNF" )
   log "streaming a backup to $peer"
   local start=$SECONDS
-  if mariadb-backup --defaults-file="$cnf" --backup --slave-info --stream=mbstream \
+  if mariadb-backup --defaults-file="$BACKUP_CNF" --backup --slave-info --stream=mbstream \
       --target-dir=/tmp 2>/tmp/backup-$$.log; then
     log "backup streamed to $peer in $((SECONDS - start))s"
   else

@@ -4,12 +4,13 @@
 # clone plugin's CLONE INSTANCE, run from a temporary server on the staging directory.
 # prepare-data.sh calls flavor_clone_into (and retries it). Sourced after lib.sh and flavor.sh.
 
-# flavor_clone_into DIR DONOR_HOST: fill DIR with a copy of the donor's data with the clone
-# plugin (CLONE INSTANCE FROM the donor into a temporary server on DIR); 1 on any failure.
-# The clone also carries the donor's GTID set, so the replica later auto-positions.
+# flavor_clone_into DIR DONOR_HOST [FINISH_SQL]: fill DIR with a copy of the donor's data with
+# the clone plugin (CLONE INSTANCE FROM the donor into a temporary server on DIR); 1 on any
+# failure. The clone also carries the donor's GTID set, so the replica later auto-positions.
+# FINISH_SQL runs on the copy before it is shut down (recover-primary.sh's last step).
 # Called from `if` (errexit is off inside): every step's failure is checked here.
 flavor_clone_into() {
-  local dir=${1:?flavor_clone_into needs DIR} donor=${2:?flavor_clone_into needs DONOR_HOST}
+  local dir=${1:?flavor_clone_into needs DIR} donor=${2:?flavor_clone_into needs DONOR_HOST} finish_sql=${3-}
   local sock="$RUN_DIR/clone.sock" cnf="$RUN_DIR/clone-client.cnf" donor_cnf="$RUN_DIR/clone-donor.cnf"
   local clone_pw root_pw out status state error source bytes
   clone_pw=$(read_secret mysql-clone-password) || return 1
@@ -51,6 +52,11 @@ SQL
   fi
   status=$(sql "$cnf" <<<"SELECT STATE, ERROR_NO, SOURCE FROM performance_schema.clone_status") || status=""
   bytes=$(sql "$cnf" <<<"SELECT COALESCE(SUM(DATA), 0) FROM performance_schema.clone_progress") || bytes="?"
+  if [[ -n "$finish_sql" ]] && ! sql "$cnf" <<<"$finish_sql"; then
+    log "the statements finishing the copy failed"
+    stop_temp_server "$cnf"
+    return 1
+  fi
   stop_temp_server "$cnf"
   rm -f "$cnf"
   IFS=$'\t' read -r state error source <<<"$status"

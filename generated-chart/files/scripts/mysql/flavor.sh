@@ -11,13 +11,10 @@ CLIENT_BIN=mysql
 ADMIN_BIN=mysqladmin
 FLAVOR_SKIP_REPLICA_START=(--skip-replica-start)
 REPLICA_STATUS_SQL="SHOW REPLICA STATUS"
-REPLICA_IO_FIELD=Replica_IO_Running
-REPLICA_SQL_FIELD=Replica_SQL_Running
-REPLICA_LAG_FIELD=Seconds_Behind_Source
-REPLICA_SOURCE_FIELD=Source_Host
-REPLICA_USER_FIELD=Source_User
-# The status column, and its value, that say replication positions itself by GTID.
-REPLICA_GTID_FIELD=Auto_Position
+# The replication status columns the scripts read: threads, lag, source, account, and the
+# column that says replication positions itself by GTID (when it equals REPLICA_GTID_ON).
+declare -gA REPLICA_FIELD=([io]=Replica_IO_Running [sql]=Replica_SQL_Running [lag]=Seconds_Behind_Source
+  [source]=Source_Host [user]=Source_User [gtid]=Auto_Position)
 REPLICA_GTID_ON=1
 # A new replication password (passwords.sh): only the receiver thread stops, for a moment.
 REPLICATION_PASSWORD_STOP="STOP REPLICA IO_THREAD"
@@ -67,4 +64,77 @@ CHANGE REPLICATION SOURCE TO
   SOURCE_RETRY_COUNT = 86400;
 START REPLICA;
 SQL
+}
+
+# flavor_gtid_state CNF: the server's executed GTID set, on one line.
+flavor_gtid_state() {
+  sql_value "${1:?flavor_gtid_state needs CNF}" "SELECT REPLACE(@@GLOBAL.gtid_executed, '\n', '')"
+}
+
+# flavor_applier_drained CNF: 0 when the replica has applied every transaction it received.
+flavor_applier_drained() {
+  local v
+  v=$(sql_value "${1:?flavor_applier_drained needs CNF}" "SELECT GTID_SUBSET(RECEIVED_TRANSACTION_SET, @@GLOBAL.gtid_executed) FROM performance_schema.replication_connection_status WHERE CHANNEL_NAME = ''") || return 1
+  [[ -z "$v" || "$v" == 1 ]]
+}
+
+# flavor_gtid_subset A B: 0 when the GTID set A is contained in the GTID set B
+# (uuid[:tag]:interval[:interval...] items, comma-separated; B's intervals are MySQL's, merged).
+flavor_gtid_subset() {
+  awk -v a="${1-}" -v b="${2-}" '
+    function load(set, lo, hi, n,    items, i, parts, j, key, k, r) {
+      gsub(/[ \n]/, "", set)
+      n = split(set, items, ",")
+      for (i = 1; i <= n; i++) {
+        if (items[i] == "") continue
+        k = split(items[i], parts, ":"); key = parts[1]
+        for (j = 2; j <= k; j++) {
+          if (parts[j] ~ /^[0-9]+(-[0-9]+)?$/) {
+            split(parts[j], r, "-"); cnt[key]++
+            lo[key, cnt[key]] = r[1] + 0; hi[key, cnt[key]] = ((2 in r) ? r[2] : r[1]) + 0
+            delete r
+          } else key = parts[1] ":" parts[j]
+        }
+      }
+    }
+    BEGIN {
+      load(b, blo, bhi); for (k in cnt) bcnt[k] = cnt[k]; delete cnt
+      load(a, alo, ahi)
+      for (k in cnt) for (i = 1; i <= cnt[k]; i++) {
+        ok = 0
+        for (j = 1; j <= bcnt[k]; j++) if (blo[k, j] <= alo[k, i] && ahi[k, i] <= bhi[k, j]) { ok = 1; break }
+        if (!ok) exit 1
+      }
+    }'
+}
+
+# flavor_repoint CNF HOST: make that replica replicate from HOST, keeping its account and its
+# position (auto-positioning sends the source what it already has).
+flavor_repoint() {
+  local cnf=${1:?flavor_repoint needs CNF} host=${2:?flavor_repoint needs HOST}
+  sql "$cnf" <<SQL
+STOP REPLICA;
+CHANGE REPLICATION SOURCE TO SOURCE_HOST = $(sql_string "$host");
+START REPLICA;
+SQL
+}
+
+# flavor_seed_primary DIR DONOR_HOST DONOR_CNF: copy the replica DONOR_HOST into DIR as the new
+# primary's data: a clone that then forgets where the donor replicated from. Its GTID set
+# (carried by the clone) is where the new primary's history continues.
+flavor_seed_primary() {
+  flavor_clone_into "${1:?flavor_seed_primary needs DIR}" "${2:?flavor_seed_primary needs DONOR_HOST}" "RESET REPLICA ALL;"
+}
+
+# flavor_source_gave_up ERRNO: 0 when the replication receiver's error ERRNO means the primary
+# will never send what this replica needs (purged binary logs, a replica with more GTIDs than
+# its source): ER_SERVER_SOURCE_FATAL_ERROR_READING_BINLOG, formerly 1236.
+flavor_source_gave_up() {
+  [[ "${1:?flavor_source_gave_up needs ERRNO}" == 13114 || "$1" == 1236 ]]
+}
+
+# flavor_errant_gtids MINE THEIRS: the transactions of GTID set MINE that THEIRS lacks (empty
+# when none), computed by the local server.
+flavor_errant_gtids() {
+  sql_value "$CLIENT_CNF" "SELECT GTID_SUBTRACT($(sql_string "${1-}"), $(sql_string "${2-}"))"
 }

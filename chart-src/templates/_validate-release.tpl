@@ -5,8 +5,10 @@ password themselves, naming the key). All broken rules are reported together.
 - auth.existingSecret must hold a non-empty password for every account.
 - Account names cannot change on an existing release: accounts are created once, when the
   primary initialises, and replicas authenticate with the name they were given.
+- The flavor cannot change on an existing release: the data directories belong to one server.
+- podManagementPolicy cannot change: Kubernetes refuses to update that StatefulSet field.
 */}}
-{{- define "mysql.validateSecrets" -}}
+{{- define "mysql.validateRelease" -}}
 {{- $errors := list }}
 {{- $a := .Values.auth }}
 {{- if $a.existingSecret }}
@@ -38,6 +40,14 @@ password themselves, naming the key). All broken rules are reported together.
 {{- if and (hasKey $env $var) (ne (get $env $var) (index $pair 2)) }}
 {{- $errors = append $errors (printf "%s cannot change on an existing release (%q now, %q asked): accounts are created once, when the primary initialises, and the chart does not rename them: keep the current name" (index $pair 1) (get $env $var) (index $pair 2)) }}
 {{- end }}
+{{- end }}
+{{- range $c := $sts.spec.template.spec.containers | default list }}
+{{- if and (has $c.name (list "mysql" "mariadb")) (ne $c.name $.Values.flavor) }}
+{{- $errors = append $errors (printf "flavor cannot change on an existing release (%q now, %q asked): the data directories on the volumes belong to %s and the other server cannot start on them; install a new release and move the data with a dump" $c.name $.Values.flavor $c.name) }}
+{{- end }}
+{{- end }}
+{{- if and $sts.spec.podManagementPolicy (ne $sts.spec.podManagementPolicy .Values.podManagementPolicy) }}
+{{- $errors = append $errors (printf "podManagementPolicy cannot change on an existing release (%q now, %q asked): Kubernetes refuses to update that StatefulSet field" $sts.spec.podManagementPolicy .Values.podManagementPolicy) }}
 {{- end }}
 {{- end }}
 {{- if $errors }}

@@ -1,0 +1,27 @@
+// serve-backup.sh (MariaDB) serves one backup per connection: only to a peer that answers the
+// challenge, and it ends cleanly (exit 0, its option file removed), so socat logs no failure.
+import { readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { runBash, sandbox } from "../helpers/pod-scripts.js";
+
+describe("serve-backup.sh", () => {
+  const stubs = `stream_answer() { echo expected-answer; }\nmariadb-backup() { echo "backup with $*" >&2; echo STREAM; }`;
+
+  it("streams the backup to a peer that answers the challenge, then exits 0 and removes its option file", async () => {
+    const s = sandbox("mariadb", "db-1");
+    writeFileSync(join(s.confDir, "my.cnf"), "[mysqld]\n");
+    const r = await runBash(s, "serve-backup.sh", `${stubs}\necho expected-answer | (serve_one) >"$RUN_DIR/out"; echo "exit=$?"; cat "$RUN_DIR/out"`);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^exit=0\n[0-9a-f]{32}\nSTREAM$/);
+    expect(r.stderr).toMatch(/backup streamed to/);
+    expect(readdirSync(s.run).filter((f) => f.startsWith("backup-"))).toEqual([]);
+  });
+
+  it("refuses a peer with a wrong answer, streaming nothing", async () => {
+    const s = sandbox("mariadb", "db-1");
+    const r = await runBash(s, "serve-backup.sh", `${stubs}\necho wrong | (serve_one) >"$RUN_DIR/out" || echo "exit=$?"; cat "$RUN_DIR/out"`);
+    expect(r.stdout).toMatch(/^exit=1\n[0-9a-f]{32}$/);
+    expect(r.stderr).toMatch(/refused .*: wrong answer to the challenge/);
+  });
+});
