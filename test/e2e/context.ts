@@ -44,6 +44,13 @@ export const CHART = {
  */
 export const UPGRADED_CONFIG = { "config.common": "max_connections=345" };
 
+/**
+ * Values of the small releases that run beside the main one (Secret scenarios, version upgrades):
+ * no helm test pod, and CPU requests low enough that both suites' releases fit the 2-core node
+ * at once instead of waiting for each other.
+ */
+export const SIDE_RELEASE = { "tests.enabled": false, "resources.server.requests.cpu": "20m", "resources.init.requests.cpu": "20m" };
+
 export class E2e {
   readonly k: Kube;
   /** The StatefulSet's name: the chart's fullname (the release name when it contains "mysql"). */

@@ -148,7 +148,7 @@ export function durability(ctx: () => E2e) {
     const before = await dataDirs(e);
     await kubectl(e.k, ["scale", "-n", e.namespace, sts, `--replicas=${e.replicas - 1}`]);
     await kubectl(e.k, ["wait", "-n", e.namespace, "--for=delete", `pod/${e.pod(victim)}`, "--timeout=120s"], { timeoutMs: 150_000 });
-    await e.sql(0, `DELETE FROM ${TABLE}; INSERT INTO ${TABLE} (id) VALUES (1001), (1002), (1003); FLUSH BINARY LOGS;`);
+    await e.sql(0, `CREATE DATABASE IF NOT EXISTS appdb; CREATE TABLE IF NOT EXISTS ${TABLE} (id INT PRIMARY KEY, at TIMESTAMP(3) DEFAULT CURRENT_TIMESTAMP(3)); DELETE FROM ${TABLE}; INSERT INTO ${TABLE} (id) VALUES (1001), (1002), (1003); FLUSH BINARY LOGS;`);
     await sleep(2000); // the closed logs' times must be before NOW()
     await e.sql(0, "PURGE BINARY LOGS BEFORE NOW()");
     const t0 = Date.now();

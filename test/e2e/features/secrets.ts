@@ -7,7 +7,7 @@ import { afterAll, expect, it } from "vitest";
 import { FLAVORS } from "../../../scripts/lib/flavors.js";
 import { helm } from "../../../scripts/lib/helm.js";
 import { apply, isReady, keepNamespaces, kubectl, sleep, waitFor } from "../../../scripts/lib/kube.js";
-import { E2e, TIMEOUTS } from "../context.js";
+import { E2e, SIDE_RELEASE, TIMEOUTS } from "../context.js";
 
 /** The keys (and only those) another popular MySQL chart's Secret holds: no clone password. */
 const otherChartSecret = {
@@ -32,10 +32,10 @@ async function applySecret(e: E2e, name: string, data: Record<string, string>) {
 export async function prepareSecrets(main: E2e): Promise<SecretReleases> {
   const other = new E2e(main.flavor, main.namespace, "other");
   other.replicas = 2;
-  other.baseSet = { "auth.existingSecret": "other-chart-secret", "tests.enabled": false };
+  other.baseSet = { ...SIDE_RELEASE, "auth.existingSecret": "other-chart-secret" };
   const empty = new E2e(main.flavor, main.namespace, "empty");
   empty.replicas = 1;
-  empty.baseSet = { "auth.existingSecret": "empty-root-secret", "tests.enabled": false };
+  empty.baseSet = { ...SIDE_RELEASE, "auth.existingSecret": "empty-root-secret" };
   await applySecret(other, "other-chart-secret", otherChartSecret);
   await other.upgrade();
   // Installed before its Secret exists (as GitOps tools may order it): Helm's lookup finds

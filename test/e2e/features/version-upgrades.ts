@@ -10,7 +10,7 @@ import { FLAVORS, type Flavor } from "../../../scripts/lib/flavors.js";
 import { helm } from "../../../scripts/lib/helm.js";
 import { keepNamespaces, kubectl, waitFor } from "../../../scripts/lib/kube.js";
 import { projectRoot } from "../../../scripts/lib/tools.js";
-import { E2e, TIMEOUTS } from "../context.js";
+import { E2e, SIDE_RELEASE, TIMEOUTS } from "../context.js";
 
 /** The newest packaged chart before the working tree's. */
 export const PREVIOUS_CHART = join(projectRoot, "test/fixtures/charts/mysql-0.1.0.tgz");
@@ -22,8 +22,7 @@ export async function prepareVersionUpgrade(main: E2e): Promise<E2e> {
   prev.replicas = 2;
   prev.chart = PREVIOUS_CHART;
   prev.image = FLAVORS[main.flavor].previousLtsImage;
-  // Small CPU requests: this release runs beside the main one on a 2-core node.
-  prev.baseSet = { "tests.enabled": false, "resources.server.requests.cpu": "20m", "resources.init.requests.cpu": "20m" };
+  prev.baseSet = { ...SIDE_RELEASE };
   await prev.upgrade();
   await prev.waitAllReady();
   await prev.sql(0, `CREATE DATABASE IF NOT EXISTS appdb; CREATE TABLE ${TABLE} (id INT PRIMARY KEY, v VARCHAR(64)); INSERT INTO ${TABLE} VALUES (1, 'chart 0.1.0'), (2, @@version);`);

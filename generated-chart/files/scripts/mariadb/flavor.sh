@@ -150,7 +150,8 @@ SQL
 # would otherwise apply the primary's upgrade on top of its own).
 flavor_upgrade_system_tables() {
   local out
-  if ! out=$(mariadb-upgrade --defaults-extra-file="$CLIENT_CNF" --skip-write-binlog --silent 2>&1); then
+  # Not --silent: that also hides the "already upgraded" answer this tells the two cases by.
+  if ! out=$(mariadb-upgrade --defaults-extra-file="$CLIENT_CNF" --skip-write-binlog 2>&1); then
     printf '%s\n' "$out" | tail -n 20 >&2
     return 1
   fi
