@@ -1,12 +1,17 @@
 // Pods without Kubernetes: each "pod" is a Docker container on a private network, reachable
 // by the same stable name a StatefulSet pod has (db-N.db), running the chart's scripts in the
-// pod's order: choose-config, prepare-data, then the server and the replication sidecar.
+// pod's order: choose-config, prepare-data, then the server and the replication sidecar. The
+// Kubernetes API the scripts call is the fake of fake-kube-api.ts, shared by all the pods.
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { GiveUp, waitFor } from "../../scripts/lib/wait.js";
+import { createFakeApi, type FakeApi } from "./fake-kube-api.js";
 import { type Flavor, layoutConfig, layoutScripts, layoutSecrets, podEnv } from "./pod-scripts.js";
+
+/** Where the pods see the fake Kubernetes API's curl, state and ServiceAccount files. */
+const FAKE_API = "/opt/fake-kube-api";
 
 export async function docker(args: string[], input?: string) {
   return execa("docker", args, { input, reject: false, timeout: 300_000 });
@@ -27,6 +32,7 @@ export interface PodOptions {
 export class LocalPods {
   readonly dir: string;
   readonly network: string;
+  readonly api: FakeApi;
   private readonly started = new Set<string>();
 
   constructor(
@@ -41,6 +47,10 @@ export class LocalPods {
     layoutConfig(join(this.dir, "conf"), flavor, extra);
     layoutSecrets(join(this.dir, "secrets"));
     for (const d of ["scripts", "conf", "secrets"]) chmodSync(join(this.dir, d), 0o755);
+    this.api = createFakeApi(join(this.dir, "fake-api"));
+    for (const d of [this.api.bin, this.api.serviceAccount]) chmodSync(d, 0o755);
+    chownSync(this.api.state, 999, 999);
+    chownSync(join(this.api.state, "labelled"), 999, 999);
   }
 
   container(ordinal: number) {
@@ -68,6 +78,11 @@ export class LocalPods {
       MAX_LAG_SECONDS: "60",
       CONNECT_RETRY_SECONDS: "2",
       PASSWORD_CHECK_SECONDS: "2",
+      PATH: `${FAKE_API}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+      FAKE_API_DIR: `${FAKE_API}/state`,
+      KUBE_API_DIR: `${FAKE_API}/service-account`,
+      KUBERNETES_SERVICE_HOST: "api.test",
+      POD_NAMESPACE: "local",
       ...o.env,
     };
     const entry =
@@ -82,6 +97,9 @@ export class LocalPods {
       "-v", `${join(this.dir, "conf")}:/etc/mysql-chart/conf:ro`,
       "-v", `${join(this.dir, "secrets")}:/etc/mysql-chart/secrets:ro`,
       "-v", `${data}:/var/lib/mysql`,
+      "-v", `${this.api.bin}:${FAKE_API}/bin:ro`,
+      "-v", `${this.api.state}:${FAKE_API}/state`,
+      "-v", `${this.api.serviceAccount}:${FAKE_API}/service-account:ro`,
       "--tmpfs", "/run/mysqld:uid=999,gid=999,mode=0755",
       "--tmpfs", "/etc/mysql-chart/active:uid=999,gid=999,mode=0755",
       "--tmpfs", "/tmp:uid=999,gid=999,mode=1777",

@@ -1,11 +1,12 @@
 // Run the chart's in-pod scripts outside Kubernetes: a sandbox laid out like a pod (scripts,
 // config source, Secret files, run and data dirs), and a way to call a script's functions
 // with some of them replaced, so decisions are tested without servers.
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { projectRoot } from "../../scripts/lib/tools.js";
+import { createFakeApi, type FakeApi, fakeApiCalls, setClaimsHoldingData } from "./fake-kube-api.js";
 
 export const scriptsSrc = join(projectRoot, "chart-src/files/scripts");
 export const confSrc = join(projectRoot, "chart-src/files/conf");
@@ -20,6 +21,8 @@ export interface Sandbox {
   confDir: string;
   dataRoot: string;
   env: Record<string, string>;
+  /** The stand-in for the Kubernetes API (test/helpers/fake-kube-api.ts). */
+  api: FakeApi;
 }
 
 /** The scripts of FLAVOR laid out as the scripts ConfigMap mounts them: files/scripts/*.sh and the flavor's own, flat and executable. */
@@ -83,12 +86,12 @@ export function sandbox(flavor: Flavor, podName = "db-1"): Sandbox {
     confDir: join(root, "active"),
     dataRoot: join(root, "data"),
     env: {},
+    api: createFakeApi(root),
   };
   layoutScripts(s.scripts, flavor);
   layoutConfig(s.confSrc, flavor);
   layoutSecrets(s.secrets);
   for (const d of [s.run, s.confDir, s.dataRoot]) mkdirSync(d, { recursive: true });
-  layoutFakeApi(root);
   s.env = {
     ...podEnv(flavor, podName),
     DATA_ROOT: s.dataRoot,
@@ -100,57 +103,19 @@ export function sandbox(flavor: Flavor, podName = "db-1"): Sandbox {
     CLONE_RETRY_DELAY_SECONDS: "1",
     POD_NAMESPACE: "ns",
     KUBERNETES_SERVICE_HOST: "api.test",
-    KUBE_API_DIR: join(root, "kube-api"),
+    KUBE_API_DIR: s.api.serviceAccount,
   };
   return s;
 }
 
-/**
- * A stand-in for the Kubernetes API, as the only client the scripts use (curl) sees it: each
- * call is appended to <root>/api/calls as "METHOD URL BODY"; a GET answers <root>/api/pvcs.json
- * (no claims by default), anything else "{}"; with <root>/api/down present curl fails to connect,
- * and <root>/api/status sets the HTTP status.
- */
-function layoutFakeApi(root: string) {
-  mkdirSync(join(root, "api"), { recursive: true });
-  mkdirSync(join(root, "bin"), { recursive: true });
-  mkdirSync(join(root, "kube-api"), { recursive: true });
-  writeFileSync(join(root, "kube-api/token"), "test-token");
-  writeFileSync(join(root, "kube-api/ca.crt"), "test-ca");
-  writeFileSync(join(root, "api/pvcs.json"), '{"kind":"PersistentVolumeClaimList","items":[]}');
-  writeFileSync(
-    join(root, "bin/curl"),
-    `#!/usr/bin/env bash
-api=${JSON.stringify(join(root, "api"))}
-method=GET body="" url=""
-while (( $# )); do
-  case $1 in
-    -X) method=$2; shift ;;
-    --data-binary) body=$2; shift ;;
-    -H|-w|--cacert|--max-time) shift ;;
-    https://*) url=$1 ;;
-  esac
-  shift
-done
-echo "$method $url $body" >>"$api/calls"
-[[ ! -e "$api/down" ]] || { echo "curl: (7) Failed to connect" >&2; exit 7; }
-if [[ $method == GET ]]; then cat "$api/pvcs.json"; else echo "{}"; fi
-printf '\n%s' "$(cat "$api/status" 2>/dev/null || echo 200)"
-`,
-  );
-  chmodSync(join(root, "bin/curl"), 0o755);
-}
-
 /** The API's answer to a list of claims: NAMES carry the holds-data label. */
 export function claimsHoldingData(s: Sandbox, names: string[]) {
-  const items = names.map((n) => ({ metadata: { name: n, labels: { "mysql-chart.io/holds-data": "true" } }, spec: { volumeName: `pvc-${n}` } }));
-  writeFileSync(join(s.root, "api/pvcs.json"), JSON.stringify({ kind: "PersistentVolumeClaimList", items }));
+  setClaimsHoldingData(s.api, names);
 }
 
 /** The calls the scripts made to the Kubernetes API, one "METHOD URL BODY" per line. */
 export function apiCalls(s: Sandbox): string {
-  const f = join(s.root, "api/calls");
-  return existsSync(f) ? readFileSync(f, "utf8") : "";
+  return fakeApiCalls(s.api);
 }
 
 /**
@@ -161,7 +126,7 @@ export async function runBash(s: Sandbox, script: string | null, body: string, e
   const sources = ["lib.sh", "flavor.sh", "passwords.sh", "clone.sh"].map((f) => `. "${s.scripts}/${f}"`);
   if (script) sources.push(`. "${s.scripts}/${script}"`);
   return execa("bash", ["-c", `set -euo pipefail\n${sources.join("\n")}\n${body}`], {
-    env: { ...s.env, ...env, PATH: `${join(s.root, "bin")}:${process.env.PATH ?? ""}` },
+    env: { ...s.env, ...env, PATH: `${s.api.bin}:${process.env.PATH ?? ""}` },
     extendEnv: false,
     reject: false,
     timeout: 60_000,

@@ -17,6 +17,21 @@ shopt -s inherit_errexit
 . "$(dirname "${BASH_SOURCE[0]}")/repair-replica.sh"
 
 BACKUP_SERVER_PID=""
+# Set while the system tables still wait for their upgrade (upgrade_system_tables).
+SYSTEM_TABLES_PENDING=""
+
+# upgrade_system_tables: where the flavor needs it, bring the system tables up to the server's
+# version. A failure (a root password in the middle of a rotation, say) is logged and retried on
+# the next turn of the loop, which is also what applies that rotation on the primary.
+upgrade_system_tables() {
+  declare -F flavor_upgrade_system_tables >/dev/null || return 0
+  if flavor_upgrade_system_tables; then
+    SYSTEM_TABLES_PENDING=""
+  else
+    SYSTEM_TABLES_PENDING=1
+    log "upgrading the system tables failed; trying again in ${PASSWORD_CHECK_SECONDS:-10}s"
+  fi
+}
 
 # configure_replication: point this new replica at the primary, once: a replica that already
 # replicates from the primary as the replication user, by GTID, is left alone (a restart: the
@@ -59,9 +74,7 @@ main() {
   fi
   log "waiting for the local server"
   until wait_for_server "$CLIENT_CNF" 3600 "local server"; do :; done
-  if declare -F flavor_upgrade_system_tables >/dev/null; then
-    flavor_upgrade_system_tables || die "upgrading the system tables failed; restarting the container to try again"
-  fi
+  upgrade_system_tables
   if (( ordinal > 0 )); then
     configure_replication
   fi
@@ -72,6 +85,7 @@ main() {
   log "applying password changes from the Secret every ${PASSWORD_CHECK_SECONDS:-10}s"
   while :; do
     reconcile_passwords "$ordinal" || log "applying a password change failed; trying again"
+    [[ -z "$SYSTEM_TABLES_PENDING" ]] || upgrade_system_tables
     if (( ordinal > 0 )); then check_replica_health; fi
     if [[ -n "$BACKUP_SERVER_PID" ]] && ! kill -0 "$BACKUP_SERVER_PID" 2>/dev/null; then
       die "the backup server exited; restarting the container"

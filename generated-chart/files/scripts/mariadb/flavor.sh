@@ -147,11 +147,15 @@ SQL
 # 10.11 to 11.8), upgrade this server's system tables, once: mariadb-upgrade compares the version
 # recorded in the data directory (mariadb_upgrade_info) with the server's and does nothing when
 # they match. Every pod upgrades its own tables, so nothing goes to the binary log (a replica
-# would otherwise apply the primary's upgrade on top of its own).
+# would otherwise apply the primary's upgrade on top of its own). 1 on failure.
 flavor_upgrade_system_tables() {
-  local out
-  # Not --silent: that also hides the "already upgraded" answer this tells the two cases by.
-  if ! out=$(mariadb-upgrade --defaults-extra-file="$CLIENT_CNF" --skip-write-binlog 2>&1); then
+  local out pw
+  pw=$(read_secret mysql-root-password) || return 1
+  # The password goes by MYSQL_PWD (environment, never a command line): mariadb-upgrade copies an
+  # option file's password into its own for its child clients unescaped, so a password holding a
+  # quote or a backslash fails from there. Not --silent: that also hides the "already upgraded"
+  # answer this tells the two cases by.
+  if ! out=$(MYSQL_PWD=$pw mariadb-upgrade --user=root --socket="$RUN_DIR/mysqld.sock" --skip-write-binlog 2>&1); then
     printf '%s\n' "$out" | tail -n 20 >&2
     return 1
   fi
