@@ -124,6 +124,32 @@ export function durability(ctx: () => E2e) {
     expect(events.trim(), "a SeededFromReplica Event on pod 0").not.toBe("");
   });
 
+  it("pod 0 lost while a replica lags: pod 0 copies the most advanced replica, and the lagging one catches up from it without a re-clone", async () => {
+    const e = ctx();
+    const lagging = e.replicas - 1;
+    const flavor = FLAVORS[e.flavor];
+    await e.sql(0, `CREATE DATABASE IF NOT EXISTS appdb; CREATE TABLE IF NOT EXISTS ${TABLE} (id INT PRIMARY KEY, at TIMESTAMP(3) DEFAULT CURRENT_TIMESTAMP(3)); DELETE FROM ${TABLE};`);
+    await e.waitSql(lagging, `SELECT COUNT(*) FROM ${TABLE}`, "0");
+    const before = await dataDirs(e);
+    // The lagging replica stops receiving; the others get ten more rows.
+    await e.sql(lagging, `STOP ${flavor.replica} IO_THREAD`);
+    const ids = Array.from({ length: 10 }, (_, i) => 2001 + i);
+    await e.sql(0, `INSERT INTO ${TABLE} (id) VALUES ${ids.map((id) => `(${id})`).join(", ")}`);
+    for (let i = 1; i < lagging; i++) await e.waitSql(i, `SELECT COUNT(*) FROM ${TABLE}`, "10");
+    expect(await e.sql(lagging, `SELECT COUNT(*) FROM ${TABLE}`)).toBe("0");
+    const recoveryMs = await recoverFromLostVolume(e, 0);
+    e.record("pod 0 volume lost with a lagging replica: pod gone -> all Ready", recoveryMs);
+    await e.everyPodHas(ids, TABLE);
+    const log = (await kubectl(e.k, ["logs", "-n", e.namespace, e.pod(0), "-c", "prepare-data"])).stdout;
+    expect(log).toContain(`copying the most advanced replica, ${e.host(1)}`);
+    expect(log).toMatch(new RegExp(`${e.host(lagging).replace(/\./g, "\\.")} lags behind ${e.host(1).replace(/\./g, "\\.")}`));
+    expect(log).toMatch(/caught up in \d+s and points at/);
+    const after = await dataDirs(e);
+    for (let i = 1; i < e.replicas; i++) expect(after[i], `${e.pod(i)} kept its data directory (not re-cloned)`).toBe(before[i]);
+    const s = await e.replicaStatus(lagging);
+    expect([s.io, s.sql, s.source], `${e.pod(lagging)} replicates from pod 0 again`).toEqual(["Yes", "Yes", e.host(0)]);
+  });
+
   it("a replica with its volume lost re-clones and catches up, alone", async () => {
     const e = ctx();
     const victim = e.replicas - 1;
