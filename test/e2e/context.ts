@@ -225,6 +225,16 @@ export class E2e {
     }
   }
 
+  /** The inode of each pod's data directory, by ordinal: a clone renames a new directory into place. */
+  async dataDirs(): Promise<string[]> {
+    const out: string[] = [];
+    for (let i = 0; i < this.replicas; i++) {
+      const r = await kubectl(this.k, ["exec", "-n", this.namespace, this.pod(i), "-c", this.container, "--", "stat", "-c", "%i", "/var/lib/mysql/data"]);
+      out.push(r.stdout.trim());
+    }
+    return out;
+  }
+
   /** Print what a person needs to see for every pod of the release. */
   async diagnoseAll() {
     for (let i = 0; i < this.replicas; i++) console.log(await diagnose(this.k, this.namespace, this.pod(i)));

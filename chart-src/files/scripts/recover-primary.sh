@@ -13,11 +13,9 @@
 
 # member_cnf ORDINAL: a root client option file for that pod's server over the network; prints its path.
 member_cnf() {
-  local ordinal=${1:?member_cnf needs an ordinal} file pw host
-  file="$RUN_DIR/member-$ordinal.cnf"
-  pw=$(read_secret mysql-root-password) || return 1
+  local ordinal=${1:?member_cnf needs an ordinal} file="$RUN_DIR/member-${1}.cnf" host
   host=$(peer_host "$ordinal") || return 1
-  write_client_cnf "$file" root "$pw" "$host" "$DB_PORT" || return 1
+  remote_root_cnf "$file" "$host" || return 1
   echo "$file"
 }
 
@@ -121,7 +119,7 @@ catch_up() {
 
 # seed_from_replicas ORDINAL...: the lost-volume recovery, into STAGING_DIR.
 seed_from_replicas() {
-  local states="$RUN_DIR/member-states" o state donor donor_state donor_host donor_cnf attempt t0=$SECONDS
+  local states="$RUN_DIR/member-states" o state donor donor_state donor_host donor_cnf t0=$SECONDS
   wait_for_members "$@"
   : >"$states"
   for o in "${ANSWERING[@]}"; do
@@ -140,19 +138,11 @@ seed_from_replicas() {
     fi
   done <"$states"
   log "copying the most advanced replica, $donor_host (${donor_state:-empty}), into $STAGING_DIR"
-  for ((attempt = 1; attempt <= ${CLONE_ATTEMPTS:-5}; attempt++)); do
-    if ! flavor_seed_primary "$STAGING_DIR" "$donor_host" "$donor_cnf"; then
-      log "copying $donor_host as the new primary failed (attempt $attempt)"
-    else
-      rm -f "$RUN_DIR"/member-*.cnf "$states"
-      log "pod 0 seeded from $donor_host in $((SECONDS - t0))s; it serves as primary from ${donor_state:-an empty state}"
-      pod_event Normal SeededFromReplica "The data volume was empty: copied $donor_host (GTID ${donor_state:-empty}) in $((SECONDS - t0))s; the replicas continue from it."
-      return 0
-    fi
-    rm -rf "$STAGING_DIR"
-    (( attempt == ${CLONE_ATTEMPTS:-5} )) || sleep "${CLONE_RETRY_DELAY_SECONDS:-10}"
-  done
-  die "could not copy $donor_host after ${CLONE_ATTEMPTS:-5} attempts; the pod restarts and tries again"
+  copy_with_retries "$donor_host" flavor_seed_primary "$donor_cnf" \
+    || die "could not copy $donor_host after ${CLONE_ATTEMPTS:-5} attempts; the pod restarts and tries again"
+  rm -f "$RUN_DIR"/member-*.cnf "$states"
+  log "pod 0 seeded from $donor_host in $((SECONDS - t0))s; it serves as primary from ${donor_state:-an empty state}"
+  pod_event Normal SeededFromReplica "The data volume was empty: copied $donor_host (GTID ${donor_state:-empty}) in $((SECONDS - t0))s; the replicas continue from it."
 }
 
 # prepare_primary: build pod 0's data in STAGING_DIR: a new database on a new installation, else

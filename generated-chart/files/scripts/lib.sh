@@ -270,6 +270,31 @@ wait_temp_server_exit() {
   TEMP_SERVER_PID=""
 }
 
+# copy_with_retries DONOR STEP [ARGS...]: run "STEP STAGING_DIR DONOR ARGS..." (a flavor's copy of
+# DONOR) up to CLONE_ATTEMPTS times, discarding each failed attempt's STAGING_DIR and waiting
+# CLONE_RETRY_DELAY_SECONDS in between; 1 when every attempt failed. STEP runs under `if`, so it
+# checks each of its own steps (errexit is off there).
+copy_with_retries() {
+  local donor=${1:?copy_with_retries needs DONOR} step=${2:?copy_with_retries needs STEP} attempt attempts=${CLONE_ATTEMPTS:-5}
+  shift 2
+  for ((attempt = 1; attempt <= attempts; attempt++)); do
+    log "clone attempt $attempt/$attempts from $donor"
+    if "$step" "$STAGING_DIR" "$donor" "$@"; then
+      return 0
+    fi
+    rm -rf "$STAGING_DIR"
+    (( attempt == attempts )) || sleep "${CLONE_RETRY_DELAY_SECONDS:-10}"
+  done
+  return 1
+}
+
+# remote_root_cnf FILE HOST: an option file logging in as root to HOST over the network.
+remote_root_cnf() {
+  local pw
+  pw=$(read_secret mysql-root-password) || return 1
+  write_client_cnf "${1:?remote_root_cnf needs FILE}" root "$pw" "${2:?remote_root_cnf needs HOST}" "$DB_PORT"
+}
+
 # run_on_datadir DIR < SQL: run SQL as root on a private temporary server over DIR (no network,
 # replication not started), then shut it down. 1 on any failure.
 run_on_datadir() {

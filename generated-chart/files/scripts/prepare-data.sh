@@ -19,19 +19,10 @@ shopt -s inherit_errexit
 
 # clone_with_retries ORDINAL: clone the donor of this ordinal into STAGING_DIR, retrying.
 clone_with_retries() {
-  local ordinal=${1:?clone_with_retries needs ORDINAL} donor donor_ord attempt attempts=${CLONE_ATTEMPTS:-5}
-  donor_ord=$(donor_ordinal "$ordinal")
-  donor=$(peer_host "$donor_ord")
-  for ((attempt = 1; attempt <= attempts; attempt++)); do
-    log "clone attempt $attempt/$attempts from $donor"
-    # errexit is off inside a function called from `if`: flavor_clone_into checks each step itself.
-    if flavor_clone_into "$STAGING_DIR" "$donor"; then
-      return 0
-    fi
-    rm -rf "$STAGING_DIR"
-    (( attempt == attempts )) || sleep "${CLONE_RETRY_DELAY_SECONDS:-10}"
-  done
-  die "could not clone from $donor after $attempts attempts; the pod restarts and tries again"
+  local donor
+  donor=$(peer_host "$(donor_ordinal "${1:?clone_with_retries needs ORDINAL}")")
+  copy_with_retries "$donor" flavor_clone_into \
+    || die "could not clone from $donor after ${CLONE_ATTEMPTS:-5} attempts; the pod restarts and tries again"
 }
 
 # record_holds_data ORDINAL: label a replica's claim as holding data, retrying; a replica whose

@@ -18,7 +18,7 @@ SUSPECT_FILE="$RUN_DIR/replica-broken.suspect"
 
 # broken_reason: why this replica can never continue, on one line; nothing when it can.
 broken_reason() {
-  local status errno error primary_cnf pw mine theirs errant
+  local status errno error primary_cnf="$RUN_DIR/primary-root.cnf" mine theirs errant
   status=$(status_fields "$CLIENT_CNF" "$REPLICA_STATUS_SQL" Last_IO_Errno Last_IO_Error) || return 1
   IFS=$'\t' read -r errno error <<<"$status"
   if [[ -n "$errno" && "$errno" != 0 ]] && flavor_source_gave_up "$errno"; then
@@ -26,9 +26,7 @@ broken_reason() {
     return 0
   fi
   declare -F flavor_errant_gtids >/dev/null || return 0
-  pw=$(read_secret mysql-root-password) || return 1
-  primary_cnf="$RUN_DIR/primary-root.cnf"
-  write_client_cnf "$primary_cnf" root "$pw" "$PRIMARY_HOST" "$DB_PORT" || return 1
+  remote_root_cnf "$primary_cnf" "$PRIMARY_HOST" || return 1
   # This replica's state first: whatever it holds that the primary lacks afterwards is errant.
   mine=$(flavor_gtid_state "$CLIENT_CNF") || return 1
   theirs=$(flavor_gtid_state "$primary_cnf" 2>/dev/null) || return 0 # primary away: nothing to compare
@@ -61,7 +59,7 @@ check_replica_health() {
 
 # reclone_self REASON: replace this replica's data with a fresh copy of the primary's.
 reclone_self() {
-  local reason=${1:?reclone_self needs REASON} attempt start=$SECONDS
+  local reason=${1:?reclone_self needs REASON} start=$SECONDS
   log "this replica cannot continue: $reason; re-cloning it from $PRIMARY_HOST"
   pod_event Warning RecloningReplica "This replica cannot continue: $reason. Re-cloning it from $PRIMARY_HOST."
   echo "$reason" >"$RECLONE_MARKER" || die "cannot write $RECLONE_MARKER"
@@ -73,12 +71,8 @@ reclone_self() {
   done
   log "server stopped; copying $PRIMARY_HOST"
   rm -rf "$STAGING_DIR"
-  for ((attempt = 1; attempt <= ${CLONE_ATTEMPTS:-5}; attempt++)); do
-    if flavor_clone_into "$STAGING_DIR" "$PRIMARY_HOST"; then break; fi
-    rm -rf "$STAGING_DIR"
-    (( attempt < ${CLONE_ATTEMPTS:-5} )) || die "could not clone $PRIMARY_HOST after $attempt attempts; the sidecar restarts and the check runs again"
-    sleep "${CLONE_RETRY_DELAY_SECONDS:-10}"
-  done
+  copy_with_retries "$PRIMARY_HOST" flavor_clone_into \
+    || die "could not clone $PRIMARY_HOST after ${CLONE_ATTEMPTS:-5} attempts; the sidecar restarts and the check runs again"
   # The old copy goes: it cannot be replicated to, and what it alone held is named in the Event.
   rm -rf "$DATADIR"
   promote_staging

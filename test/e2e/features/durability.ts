@@ -13,16 +13,6 @@ import { type E2e, TIMEOUTS } from "../context.js";
 
 const TABLE = "appdb.acked";
 
-/** The inode of each pod's data directory: a clone renames a new directory into place. */
-async function dataDirs(e: E2e): Promise<string[]> {
-  const out: string[] = [];
-  for (let i = 0; i < e.replicas; i++) {
-    const r = await kubectl(e.k, ["exec", "-n", e.namespace, e.pod(i), "-c", e.container, "--", "stat", "-c", "%i", "/var/lib/mysql/data"]);
-    out.push(r.stdout.trim());
-  }
-  return out;
-}
-
 async function claimUid(e: E2e, claim: string): Promise<string> {
   const r = await kubectl(e.k, ["get", "pvc", "-n", e.namespace, claim, "-o", "jsonpath={.metadata.uid}"], { allowFailure: true });
   return r.exitCode === 0 ? r.stdout.trim() : "";
@@ -87,7 +77,7 @@ async function nothingLost(e: E2e, acked: number[], before: string[], recloned: 
     await e.waitSql(i, FLAVORS[e.flavor].hasGtidsQuery(target), "1");
     expect(await e.sql(i, `CHECKSUM TABLE ${TABLE}`), `checksum on ${e.pod(i)}`).toBe(checksum);
   }
-  const after = await dataDirs(e);
+  const after = await e.dataDirs();
   for (let i = 1; i < e.replicas; i++) {
     if (recloned.includes(i)) expect(after[i], `${e.pod(i)} has a new data directory`).not.toBe(before[i]);
     else expect(after[i], `${e.pod(i)} kept its data directory (not re-cloned)`).toBe(before[i]);
@@ -101,7 +91,7 @@ export function durability(ctx: () => E2e) {
 
   it("a primary killed with SIGKILL loses no acknowledged write, and no replica is re-cloned", async () => {
     const e = ctx();
-    const before = await dataDirs(e);
+    const before = await e.dataDirs();
     const { acked, ms } = await e.underWrites(60, TABLE, async () => {
       await killServer(e, 0);
       await e.waitAllReady();
@@ -113,7 +103,7 @@ export function durability(ctx: () => E2e) {
 
   it("pod 0 with its volume lost copies the most advanced replica, serves as primary, and the replicas continue without a re-clone", async () => {
     const e = ctx();
-    const before = await dataDirs(e);
+    const before = await e.dataDirs();
     let recovery = { podMs: 0, allMs: 0 };
     const { acked, ms } = await e.underWrites(60, TABLE, async () => {
       recovery = await recoverFromLostVolume(e, 0);
@@ -139,7 +129,7 @@ export function durability(ctx: () => E2e) {
     const flavor = FLAVORS[e.flavor];
     await e.sql(0, `CREATE DATABASE IF NOT EXISTS appdb; CREATE TABLE IF NOT EXISTS ${TABLE} (id INT PRIMARY KEY, at TIMESTAMP(3) DEFAULT CURRENT_TIMESTAMP(3)); DELETE FROM ${TABLE};`);
     await e.waitSql(lagging, `SELECT COUNT(*) FROM ${TABLE}`, "0");
-    const before = await dataDirs(e);
+    const before = await e.dataDirs();
     // The lagging replica stops receiving; the others get ten more rows.
     await e.sql(lagging, `STOP ${flavor.replica} IO_THREAD`);
     const ids = Array.from({ length: 10 }, (_, i) => 2001 + i);
@@ -153,7 +143,7 @@ export function durability(ctx: () => E2e) {
     expect(log).toContain(`copying the most advanced replica, ${e.host(1)}`);
     expect(log).toMatch(new RegExp(`${e.host(lagging).replace(/\./g, "\\.")} lags behind ${e.host(1).replace(/\./g, "\\.")}`));
     expect(log).toMatch(/caught up in \d+s and points at/);
-    const after = await dataDirs(e);
+    const after = await e.dataDirs();
     for (let i = 1; i < e.replicas; i++) expect(after[i], `${e.pod(i)} kept its data directory (not re-cloned)`).toBe(before[i]);
     const s = await e.replicaStatus(lagging);
     expect([s.io, s.sql, s.source], `${e.pod(lagging)} replicates from pod 0 again`).toEqual(["Yes", "Yes", e.host(0)]);
@@ -162,7 +152,7 @@ export function durability(ctx: () => E2e) {
   it("a replica with its volume lost re-clones and catches up, alone", async () => {
     const e = ctx();
     const victim = e.replicas - 1;
-    const before = await dataDirs(e);
+    const before = await e.dataDirs();
     let recovery = { podMs: 0, allMs: 0 };
     const { acked, ms } = await e.underWrites(60, TABLE, async () => {
       recovery = await recoverFromLostVolume(e, victim);
@@ -181,7 +171,7 @@ export function durability(ctx: () => E2e) {
     const e = ctx();
     const victim = e.replicas - 1;
     const sts = `statefulset/${e.sts}`;
-    const before = await dataDirs(e);
+    const before = await e.dataDirs();
     await kubectl(e.k, ["scale", "-n", e.namespace, sts, `--replicas=${e.replicas - 1}`]);
     await kubectl(e.k, ["wait", "-n", e.namespace, "--for=delete", `pod/${e.pod(victim)}`, "--timeout=120s"], { timeoutMs: 150_000 });
     await e.sql(0, `CREATE DATABASE IF NOT EXISTS appdb; CREATE TABLE IF NOT EXISTS ${TABLE} (id INT PRIMARY KEY, at TIMESTAMP(3) DEFAULT CURRENT_TIMESTAMP(3)); DELETE FROM ${TABLE}; INSERT INTO ${TABLE} (id) VALUES (1001), (1002), (1003); FLUSH BINARY LOGS;`);
@@ -192,7 +182,7 @@ export function durability(ctx: () => E2e) {
     await e.waitAllReady();
     e.record("stale replica (purged binlogs) scaled out -> re-cloned itself, Ready", Date.now() - t0);
     await e.everyPodHas([1001, 1002, 1003], TABLE);
-    const after = await dataDirs(e);
+    const after = await e.dataDirs();
     expect(after[victim], `${e.pod(victim)} has a new data directory`).not.toBe(before[victim]);
     const events = (await kubectl(e.k, ["get", "events", "-n", e.namespace, "--field-selector", `involvedObject.name=${e.pod(victim)},reason=RecloningReplica`, "-o", "jsonpath={.items[*].message}"])).stdout;
     expect(events, "a RecloningReplica Event naming the reason").toMatch(/cannot continue: the primary refuses to send what this replica needs/);

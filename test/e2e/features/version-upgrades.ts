@@ -37,11 +37,7 @@ interface Snapshot {
 }
 
 async function snapshot(e: E2e): Promise<Snapshot> {
-  const dataDirs: string[] = [];
-  for (let i = 0; i < e.replicas; i++) {
-    dataDirs.push((await kubectl(e.k, ["exec", "-n", e.namespace, e.pod(i), "-c", e.container, "--", "stat", "-c", "%i", "/var/lib/mysql/data"])).stdout.trim());
-  }
-  return { dataDirs, checksum: await e.sql(0, `CHECKSUM TABLE ${TABLE}`), rows: await e.sql(0, `SELECT COUNT(*) FROM ${TABLE}`) };
+  return { dataDirs: await e.dataDirs(), checksum: await e.sql(0, `CHECKSUM TABLE ${TABLE}`), rows: await e.sql(0, `SELECT COUNT(*) FROM ${TABLE}`) };
 }
 
 /** helm upgrade, then wait for the rollout; returns the pods' start times, by ordinal. */
