@@ -64,6 +64,21 @@ export async function createNamespace(k: Kube, prefix: string): Promise<string> 
   return name;
 }
 
+/**
+ * Enforce the "restricted" Pod Security Standard on NAMESPACE: the API server then refuses any
+ * pod (the chart's or a test's) that runs as root, keeps capabilities, may escalate, or has no
+ * seccomp profile.
+ */
+export async function enforceRestricted(k: Kube, namespace: string): Promise<void> {
+  await kubectl(k, ["label", "namespace", namespace, "--overwrite", "pod-security.kubernetes.io/enforce=restricted", "pod-security.kubernetes.io/enforce-version=latest"]);
+}
+
+/** The securityContext a test's own pods need under the restricted Pod Security Standard. */
+export const RESTRICTED_POD = {
+  pod: { runAsUser: 999, runAsGroup: 999, fsGroup: 999, runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
+  container: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+};
+
 /** Delete NAMES without waiting for their finalisation, unless KEEP_NAMESPACES=1. */
 export async function deleteNamespaces(k: Kube, names: string[]): Promise<void> {
   if (names.length === 0) return;

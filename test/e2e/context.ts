@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { defaultsOf, loadSchema } from "../../scripts/generator/schema.js";
 import { helm } from "../../scripts/lib/helm.js";
-import { apply, connect, deleteNamespaces, diagnose, kubectl, type Kube, podSql, replicaStatus, waitAllReady, waitFor, waitPodReady } from "../../scripts/lib/kube.js";
+import { apply, connect, deleteNamespaces, diagnose, isReady, kubectl, type Kube, podSql, replicaStatus, RESTRICTED_POD, sleep, waitAllReady, waitFor, waitPodReady } from "../../scripts/lib/kube.js";
 import { type Flavor, imageFor, upgradeInstall } from "../../scripts/lib/release.js";
 import { LAYOUT, projectRoot, toolPath } from "../../scripts/lib/tools.js";
 import { recordPhase } from "../helpers/report.js";
@@ -133,10 +133,11 @@ export class E2e {
       metadata: { name, namespace: this.namespace, labels: { app: "e2e-client", ...labels } },
       spec: {
         terminationGracePeriodSeconds: 1,
-        securityContext: { runAsUser: 999, runAsGroup: 999, fsGroup: 999, runAsNonRoot: true },
+        securityContext: RESTRICTED_POD.pod,
         containers: [
           {
             name: "client",
+            securityContext: RESTRICTED_POD.container,
             image: imageFor(this.flavor),
             imagePullPolicy: process.env.IMAGE_PULL_POLICY ?? "IfNotPresent",
             command: ["bash", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"],
@@ -212,6 +213,27 @@ export class E2e {
     const ms = Date.now() - t0;
     await writer.proc;
     return { acked: writer.acked(), ms };
+  }
+
+  /** Not-Ready pods (name and time) among ORDINALS (default: all) seen while WORK runs, sampled every second. */
+  async notReadyDuring(work: () => Promise<void>, ordinals?: number[]): Promise<string[]> {
+    const watched = new Set((ordinals ?? [...Array(this.replicas).keys()]).map((i) => this.pod(i)));
+    const seen = new Set<string>();
+    let done = false;
+    const sampler = (async () => {
+      while (!done) {
+        const pods = (await this.k.core.listNamespacedPod({ namespace: this.namespace, labelSelector: `app.kubernetes.io/instance=${this.release}` })).items;
+        for (const p of pods) if (watched.has(p.metadata?.name ?? "") && !isReady(p)) seen.add(`${p.metadata?.name} at ${new Date().toISOString()}`);
+        await sleep(1000);
+      }
+    })();
+    try {
+      await work();
+    } finally {
+      done = true;
+      await sampler;
+    }
+    return [...seen];
   }
 
   /** Wait until every pod holds every one of IDS in TABLE. */

@@ -2,7 +2,7 @@
 // order, each a user-visible promise. Runs against the cluster of KUBECONFIG with the images of
 // MYSQL_IMAGE / MARIADB_IMAGE (default: the locally built ones, loaded into kind).
 import { afterAll, afterEach, beforeAll, describe } from "vitest";
-import { kubectl } from "../../scripts/lib/kube.js";
+import { enforceRestricted, kubectl } from "../../scripts/lib/kube.js";
 import type { Flavor } from "../../scripts/lib/release.js";
 import { printReport } from "../helpers/report.js";
 import { E2e } from "./context.js";
@@ -27,6 +27,8 @@ export function defineSuite(flavor: Flavor) {
     beforeAll(async () => {
       e = new E2e(flavor, `e2e-${flavor}-${Date.now().toString(36)}`);
       await kubectl(e.k, ["create", "namespace", e.namespace]);
+      // Everything below (the chart's pods, helm test, the test's own client pods) must pass it.
+      await enforceRestricted(e.k, e.namespace);
       const t0 = Date.now();
       // The Secret scenarios' own small releases install side by side with the main one.
       secretReleases = prepareSecrets(e);

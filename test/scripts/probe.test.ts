@@ -1,14 +1,15 @@
 // probe.sh: when a pod is Ready, and that liveness never looks at replication.
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runBash, sandbox } from "../helpers/pod-scripts.js";
+import { runBash, type Sandbox, sandbox } from "../helpers/pod-scripts.js";
 
 describe("probe.sh readiness", () => {
-  const probe = async (flavor: "mysql" | "mariadb", pod: string, status: string, lag = "60") => {
-    const s = sandbox(flavor, pod);
-    return runBash(s, "probe.sh", `sql() { cat >/dev/null; }\nstatus_fields() { printf '${status}\\n'; }\nmain readiness`, { MAX_LAG_SECONDS: lag });
-  };
+  const probeIn = (s: Sandbox, status: string, lag = "60") =>
+    runBash(s, "probe.sh", `sql() { cat >/dev/null; }\nstatus_fields() { printf '${status}\\n'; }\nmain readiness`, { MAX_LAG_SECONDS: lag });
+  const probe = (flavor: "mysql" | "mariadb", pod: string, status: string, lag = "60") => probeIn(sandbox(flavor, pod), status, lag);
+  const contact = (s: Sandbox) => join(s.run, "replication-in-contact");
+  const now = () => Math.floor(Date.now() / 1000);
 
   it("is Ready on the primary whenever the server answers", async () => {
     expect((await probe("mysql", "db-0", "\\t\\t")).exitCode).toBe(0);
@@ -25,6 +26,43 @@ describe("probe.sh readiness", () => {
     expect(lagging.exitCode).not.toBe(0);
     expect(lagging.stdout).toMatch(/lag 61s is over 60s/);
     expect((await probe("mysql", "db-1", "\\t\\t")).exitCode).not.toBe(0);
+  });
+
+  it("records each healthy check: when the source was reached and how far behind the replica was", async () => {
+    const s = sandbox("mysql", "db-1");
+    expect((await probeIn(s, "Yes\\tYes\\t3")).exitCode).toBe(0);
+    const [at, lag] = readFileSync(contact(s), "utf8").trim().split(" ").map(Number);
+    expect(Math.abs(at - now())).toBeLessThanOrEqual(2);
+    expect(lag).toBe(3);
+    // An unhealthy check leaves the last record as it was.
+    await probeIn(s, "Yes\\tNo\\t0");
+    expect(readFileSync(contact(s), "utf8").trim()).toBe(`${at} 3`);
+  });
+
+  it("stays Ready while its source cannot be reached, as long as its data is at most the lag bound old", async () => {
+    for (const flavor of ["mysql", "mariadb"] as const) {
+      const s = sandbox(flavor, "db-2");
+      writeFileSync(contact(s), `${now() - 10} 5\n`);
+      const away = await probeIn(s, "Connecting\\tYes\\tNULL", "20");
+      expect(away.exitCode, flavor).toBe(0);
+      expect(away.stdout).toMatch(/source unreachable: data at most 1[56]s old, within 20s: still Ready/);
+      // The same record, a tighter bound: out of the read Service, saying how old the data may be.
+      const tooOld = await probeIn(s, "Connecting\\tYes\\tNULL", "12");
+      expect(tooOld.exitCode, flavor).not.toBe(0);
+      expect(tooOld.stdout).toMatch(/source unreachable: data up to 1[56]s old, over 12s/);
+    }
+  });
+
+  it("is not Ready while its source cannot be reached if it never reached it, or if replication is stopped or failed", async () => {
+    const s = sandbox("mysql", "db-1");
+    expect(existsSync(contact(s))).toBe(false);
+    const never = await probeIn(s, "Connecting\\tYes\\tNULL");
+    expect(never.exitCode).not.toBe(0);
+    expect(never.stdout).toMatch(/never reached from this pod/);
+    writeFileSync(contact(s), `${now()} 0\n`);
+    // A stopped or failed receiver (io=No), or a stopped applier, is never excused by a recent contact.
+    expect((await probeIn(s, "No\\tYes\\tNULL")).exitCode).not.toBe(0);
+    expect((await probeIn(s, "Connecting\\tNo\\tNULL")).exitCode).not.toBe(0);
   });
 
   it("never looks at replication for liveness", async () => {

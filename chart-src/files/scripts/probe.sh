@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # probe.sh startup|liveness|readiness: the database container's probes. Each authenticates as
 # root through the local socket. Liveness never looks at replication (a broken replica must
-# not be restarted in a loop); readiness on a replica also requires both replication threads
-# running and a lag of at most MAX_LAG_SECONDS.
+# not be restarted in a loop); readiness on a replica also requires its data to be at most
+# MAX_LAG_SECONDS old: both replication threads running within that lag, or, while its source
+# cannot be reached (the primary restarting or recovering), last in contact recently enough.
 set -euo pipefail
 shopt -s inherit_errexit
 LOG_TAG=probe
@@ -17,7 +18,32 @@ repointing_recently() {
   (( $(date +%s) - changed < 60 ))
 }
 
-# replica_ready: 0 when both replication threads run and the lag is within bounds.
+# Written at each check that finds replication healthy: "<epoch seconds> <lag seconds>". It lives
+# in the pod's run directory, so a new pod starts without one.
+IN_CONTACT_RECORD="$RUN_DIR/replication-in-contact"
+
+# record_contact LAG: note that the source was reached now, with this replica LAG seconds behind.
+record_contact() {
+  printf '%s %s\n' "$(date +%s)" "$1" >"$IN_CONTACT_RECORD.tmp" && mv -f "$IN_CONTACT_RECORD.tmp" "$IN_CONTACT_RECORD"
+}
+
+# source_away_within_bound: 0 while the data is still at most MAX_LAG_SECONDS old although the
+# source cannot be reached: the lag at the last contact plus the time since. Reads then keep
+# working while the primary restarts or recovers, with the same staleness bound as a lagging
+# replica; past it the replica leaves the read Service.
+source_away_within_bound() {
+  local at lag_then age
+  read -r at lag_then <"$IN_CONTACT_RECORD" 2>/dev/null || { echo "source unreachable and never reached from this pod"; return 1; }
+  [[ "$at" =~ ^[0-9]+$ && "$lag_then" =~ ^[0-9]+$ ]] || { echo "source unreachable; unreadable contact record"; return 1; }
+  age=$(( lag_then + $(date +%s) - at ))
+  if (( age > ${MAX_LAG_SECONDS:-60} )); then
+    echo "source unreachable: data up to ${age}s old, over ${MAX_LAG_SECONDS:-60}s"
+    return 1
+  fi
+  echo "source unreachable: data at most ${age}s old, within ${MAX_LAG_SECONDS:-60}s: still Ready"
+}
+
+# replica_ready: 0 when the data is at most MAX_LAG_SECONDS behind the primary (see above).
 replica_ready() {
   local io sqlt lag status
   if ! status=$(status_fields "$CLIENT_CNF" "$REPLICA_STATUS_SQL" "${REPLICA_FIELD[io]}" "${REPLICA_FIELD[sql]}" "${REPLICA_FIELD[lag]}"); then
@@ -25,6 +51,10 @@ replica_ready() {
     return 1
   fi
   IFS=$'\t' read -r io sqlt lag <<<"$status"
+  # "Connecting": the receiver runs but cannot reach its source (not stopped, not failed).
+  if [[ "$io" == "Connecting" && "$sqlt" == "Yes" ]] && source_away_within_bound; then
+    return 0
+  fi
   if [[ "$io" != "Yes" || "$sqlt" != "Yes" ]]; then
     if repointing_recently; then
       echo "replication is being re-pointed by the sidecar (io=${io:-none} sql=${sqlt:-none}): still Ready"
@@ -37,6 +67,7 @@ replica_ready() {
     echo "replica lag ${lag:-unknown}s is over ${MAX_LAG_SECONDS:-60}s"
     return 1
   fi
+  record_contact "$lag" || echo "cannot write $IN_CONTACT_RECORD (Ready anyway)"
 }
 
 # server_answers: 0 when the server answers root over the socket. A failed login is retried once

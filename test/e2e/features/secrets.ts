@@ -6,7 +6,7 @@
 import { afterAll, expect, it } from "vitest";
 import { FLAVORS } from "../../../scripts/lib/flavors.js";
 import { helm } from "../../../scripts/lib/helm.js";
-import { apply, isReady, keepNamespaces, kubectl, sleep, waitFor } from "../../../scripts/lib/kube.js";
+import { apply, isReady, keepNamespaces, kubectl, waitFor } from "../../../scripts/lib/kube.js";
 import { E2e, SIDE_RELEASE, TIMEOUTS } from "../context.js";
 
 /** The keys (and only those) another popular MySQL chart's Secret holds: no clone password. */
@@ -44,26 +44,6 @@ export async function prepareSecrets(main: E2e): Promise<SecretReleases> {
   await applySecret(empty, "empty-root-secret", { ...otherChartSecret, "mysql-root-password": "" });
   await other.waitAllReady();
   return { other, empty };
-}
-
-/** Not-Ready pods of E seen while WORK runs, sampled every second. */
-async function notReadyDuring(e: E2e, work: () => Promise<void>): Promise<string[]> {
-  const seen = new Set<string>();
-  let done = false;
-  const sampler = (async () => {
-    while (!done) {
-      const pods = (await e.k.core.listNamespacedPod({ namespace: e.namespace, labelSelector: `app.kubernetes.io/instance=${e.release}` })).items;
-      for (const p of pods) if (!isReady(p)) seen.add(`${p.metadata?.name} at ${new Date().toISOString()}`);
-      await sleep(1000);
-    }
-  })();
-  try {
-    await work();
-  } finally {
-    done = true;
-    await sampler;
-  }
-  return [...seen];
 }
 
 export function secrets(ctx: () => E2e, releases: () => Promise<SecretReleases>) {
@@ -128,7 +108,7 @@ export function secrets(ctx: () => E2e, releases: () => Promise<SecretReleases>)
     const { other } = await releases();
     const e = ctx();
     const t0 = Date.now();
-    const notReady = await notReadyDuring(other, async () => {
+    const notReady = await other.notReadyDuring(async () => {
       await applySecret(other, "other-chart-secret", { ...otherChartSecret, ...rotated });
       // A pod update makes the kubelet refresh Secret volumes now rather than at its next sync.
       await kubectl(other.k, ["annotate", "pod", "-n", other.namespace, other.pod(0), other.pod(1), `e2e/rotated=${Date.now()}`, "--overwrite"]);
