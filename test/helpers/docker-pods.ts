@@ -38,7 +38,8 @@ export class LocalPods {
   constructor(
     readonly flavor: Flavor,
     readonly image: string,
-    readonly extra: { initSql?: string; replica?: string } = {},
+    /** The ConfigMap's init SQL and extra replica config, and initSqlSecret's SQL (mounted like the Secret). */
+    readonly extra: { initSql?: string; replica?: string; initSqlSecret?: string } = {},
   ) {
     this.dir = mkdtempSync(join(tmpdir(), `pods-${flavor}-`));
     chmodSync(this.dir, 0o755);
@@ -46,7 +47,9 @@ export class LocalPods {
     layoutScripts(join(this.dir, "scripts"), flavor);
     layoutConfig(join(this.dir, "conf"), flavor, extra);
     layoutSecrets(join(this.dir, "secrets"));
-    for (const d of ["scripts", "conf", "secrets"]) chmodSync(join(this.dir, d), 0o755);
+    mkdirSync(join(this.dir, "init-sql"));
+    if (extra.initSqlSecret) writeFileSync(join(this.dir, "init-sql", "init.sql"), extra.initSqlSecret);
+    for (const d of ["scripts", "conf", "secrets", "init-sql"]) chmodSync(join(this.dir, d), 0o755);
     this.api = createFakeApi(join(this.dir, "fake-api"));
     for (const d of [this.api.bin, this.api.serviceAccount]) chmodSync(d, 0o755);
     chownSync(this.api.state, 999, 999);
@@ -96,6 +99,7 @@ export class LocalPods {
       "-v", `${join(this.dir, "scripts")}:/opt/mysql-chart/scripts:ro`,
       "-v", `${join(this.dir, "conf")}:/etc/mysql-chart/conf:ro`,
       "-v", `${join(this.dir, "secrets")}:/etc/mysql-chart/secrets:ro`,
+      "-v", `${join(this.dir, "init-sql")}:/etc/mysql-chart/init-sql:ro`,
       "-v", `${data}:/var/lib/mysql`,
       "-v", `${this.api.bin}:${FAKE_API}/bin:ro`,
       "-v", `${this.api.state}:${FAKE_API}/state`,

@@ -99,6 +99,7 @@ export function sandbox(flavor: Flavor, podName = "db-1"): Sandbox {
     CONF_DIR: s.confDir,
     CONF_SRC: s.confSrc,
     SECRETS_DIR: s.secrets,
+    INIT_SQL_SECRET_FILE: join(root, "init-sql", "init.sql"),
     CLONE_ATTEMPTS: "3",
     CLONE_RETRY_DELAY_SECONDS: "1",
     POD_NAMESPACE: "ns",

@@ -1,6 +1,6 @@
 // The StatefulSet: topology, per-flavor commands, probes, security, scheduling, storage.
 import { describe, expect, it } from "vitest";
-import { container, envOf, findDoc, type K8sObject, render } from "../helpers/render.js";
+import { container, envOf, findDoc, type K8sObject, refused, render } from "../helpers/render.js";
 
 const only = ["templates/statefulset.yaml"];
 const sts = async (set: Record<string, string | number | boolean> = {}, valuesFiles: string[] = []) =>
@@ -182,6 +182,23 @@ describe("StatefulSet", () => {
     const vols = (await sts({ "auth.existingSecret": "mine" })).spec.template.spec.volumes;
     expect(vols).toContainEqual({ name: "scripts", configMap: { name: "mysql-scripts", defaultMode: 0o555 } });
     expect(vols).toContainEqual({ name: "secrets", secret: { secretName: "mine", defaultMode: 0o440 } });
+  });
+
+  it("mounts initSqlSecret's key into prepare-data only, where the primary is initialised", async () => {
+    const spec = (await sts({ "initSqlSecret.name": "app-init", "initSqlSecret.key": "grants.sql" })).spec.template.spec;
+    expect(spec.volumes.find((v: { name: string }) => v.name === "init-sql")).toEqual({
+      name: "init-sql",
+      secret: { secretName: "app-init", defaultMode: 0o400, items: [{ key: "grants.sql", path: "init.sql" }] },
+    });
+    const mounting = [...spec.initContainers, ...spec.containers].filter((c: { volumeMounts: { name: string }[] }) => c.volumeMounts.some((m) => m.name === "init-sql"));
+    expect(mounting.map((c: { name: string }) => c.name)).toEqual(["prepare-data"]);
+    expect(container(spec, "prepare-data").volumeMounts).toContainEqual({ name: "init-sql", mountPath: "/etc/mysql-chart/init-sql", readOnly: true });
+    const none = (await sts()).spec.template.spec;
+    expect(none.volumes.map((v: { name: string }) => v.name)).not.toContain("init-sql");
+  });
+
+  it("refuses initSql and initSqlSecret together", async () => {
+    expect(await refused("initSql=CREATE DATABASE a;", "initSqlSecret.name=app-init")).toMatch(/initSql and initSqlSecret\.name are both set/);
   });
 
   it("honours fullnameOverride and nameOverride", async () => {

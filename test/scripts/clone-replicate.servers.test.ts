@@ -15,7 +15,11 @@ const flavors: { name: string; flavor: Flavor; image: string }[] = [
 
 for (const f of flavors) {
   describe(`${f.name}: scripts between real servers`, () => {
-    const pods = new LocalPods(f.flavor, f.image, { initSql: "CREATE TABLE appdb.seed (id INT PRIMARY KEY);\nINSERT INTO appdb.seed VALUES (1);\n" });
+    const pods = new LocalPods(f.flavor, f.image, {
+      initSql: "CREATE TABLE appdb.seed (id INT PRIMARY KEY);\nINSERT INTO appdb.seed VALUES (1);\n",
+      // initSqlSecret's SQL, the place for statements that hold passwords.
+      initSqlSecret: "CREATE USER 'reporter'@'%' IDENTIFIED BY 'rep0rter-pass';\nGRANT SELECT ON appdb.* TO 'reporter'@'%';\n",
+    });
     const timings: Record<string, number> = {};
 
     beforeAll(async () => {
@@ -29,10 +33,11 @@ for (const f of flavors) {
       await pods.destroy();
     });
 
-    it("initialises the primary once, with its accounts and the init SQL", async () => {
+    it("initialises the primary once, with its accounts and the init SQL (the ConfigMap's, then the Secret's)", async () => {
       await pods.start(0);
       timings.primaryReady = await pods.waitReady(0);
       expect(await pods.sql(0, "SELECT id FROM appdb.seed")).toBe("1");
+      expect(await pods.sql(0, "SELECT COUNT(*) FROM mysql.user WHERE user = 'reporter'")).toBe("1");
       expect(await pods.sql(0, "SELECT @@server_id, @@read_only")).toBe("100\t0");
       expect(await pods.sql(0, "SELECT COUNT(*) FROM mysql.user WHERE user = ''")).toBe("0");
       await pods.sql(0, "CREATE TABLE appdb.t (id INT PRIMARY KEY, v VARCHAR(64)); INSERT INTO appdb.t VALUES (1,'before clones'),(2,'b');");

@@ -13,6 +13,8 @@ RUN_DIR=${RUN_DIR:-/run/mysqld}
 CONF_DIR=${CONF_DIR:-/etc/mysql-chart/active}
 CONF_SRC=${CONF_SRC:-/etc/mysql-chart/conf}
 SECRETS_DIR=${SECRETS_DIR:-/etc/mysql-chart/secrets}
+# initSqlSecret's SQL, mounted into prepare-data only (initSql itself is in CONF_SRC).
+INIT_SQL_SECRET_FILE=${INIT_SQL_SECRET_FILE:-/etc/mysql-chart/init-sql/init.sql}
 SCRIPTS_DIR=${SCRIPTS_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
 DB_PORT=${DB_PORT:-3306}
 MY_CNF="$CONF_DIR/my.cnf"
@@ -364,6 +366,10 @@ initialize_primary() {
   if [[ -s "$CONF_SRC/init.sql" ]]; then
     log "running the init SQL (once, on the primary)"
     sql "$cnf" <"$CONF_SRC/init.sql" || die "the init SQL failed (values: initSql)"
+  fi
+  if [[ -s "$INIT_SQL_SECRET_FILE" ]]; then
+    log "running the init SQL from the Secret (once, on the primary)"
+    sql "$cnf" <"$INIT_SQL_SECRET_FILE" || die "the init SQL from the Secret failed (values: initSqlSecret)"
   fi
   stop_temp_server "$cnf"
   rm -f "$cnf"
