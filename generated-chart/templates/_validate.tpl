@@ -96,6 +96,12 @@ characters, so the name is at most 52. That is the chart's longest suffix: the o
 {{- if and $v.podDisruptionBudget.enabled (gt $replicas 1) (ge (int64 $v.podDisruptionBudget.maxUnavailable) $replicas) }}
 {{- $errors = append $errors (printf "podDisruptionBudget.maxUnavailable (%d) must be below replicas (%d): a node drain could evict every pod at once" (int64 $v.podDisruptionBudget.maxUnavailable) $replicas) }}
 {{- end }}
+{{- if and $v.initSql $v.initSqlSecret.name }}
+{{- $errors = append $errors "initSql and initSqlSecret.name are both set: put all of the init SQL in one of them (initSqlSecret when it holds passwords)" }}
+{{- end }}
+{{- if and $v.networkPolicy.allowExternal $v.networkPolicy.clients }}
+{{- $errors = append $errors "networkPolicy.clients has no effect while networkPolicy.allowExternal is true (every pod already reaches the database port): set networkPolicy.allowExternal=false to admit only those clients" }}
+{{- end }}
 {{- range $c := list "server" "sidecar" "init" }}
 {{- $r := index $v.resources $c | default dict }}
 {{- range $q := list "cpu" "memory" "ephemeral-storage" }}

@@ -96,7 +96,7 @@ export class E2e {
       kubeconfig: this.k.kubeconfig,
       chart: this.chart,
       image: this.image,
-      set: { replicas: this.replicas, "auth.username": "app", "auth.database": "appdb", "replication.maxLagSeconds": 30, ...this.baseSet, ...set },
+      set: { replicas: this.replicas, "auth.username": "app", "auth.database": "appdb", ...this.baseSet, ...set },
     });
   }
 
@@ -125,12 +125,18 @@ export class E2e {
     });
   }
 
-  /** A pod outside the release (not matching its selector) with the client, the Secret and the scripts. */
-  async startClient(name = "client", labels: Record<string, string> = {}) {
+  /**
+   * A pod outside the release (not matching its selector), running the flavor's image, ready to
+   * exec into: by default in the release's namespace with the client, the Secret and the scripts;
+   * with WITHOUT_RELEASE_FILES (as in another namespace) a bare one. COMMAND replaces its idle loop.
+   */
+  async startPod(name: string, opts: { labels?: Record<string, string>; namespace?: string; command?: string[]; withoutReleaseFiles?: boolean } = {}) {
+    const namespace = opts.namespace ?? this.namespace;
+    const files = !opts.withoutReleaseFiles && namespace === this.namespace;
     const manifest = {
       apiVersion: "v1",
       kind: "Pod",
-      metadata: { name, namespace: this.namespace, labels: { app: "e2e-client", ...labels } },
+      metadata: { name, namespace, labels: { app: "e2e-client", ...opts.labels } },
       spec: {
         terminationGracePeriodSeconds: 1,
         securityContext: RESTRICTED_POD.pod,
@@ -140,27 +146,36 @@ export class E2e {
             securityContext: RESTRICTED_POD.container,
             image: imageFor(this.flavor),
             imagePullPolicy: process.env.IMAGE_PULL_POLICY ?? "IfNotPresent",
-            command: ["bash", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"],
+            command: opts.command ?? ["bash", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"],
             env: [
               { name: "STATEFULSET_NAME", value: this.sts },
               { name: "HEADLESS_SERVICE", value: this.sts },
             ],
-            volumeMounts: [
-              { name: "scripts", mountPath: "/opt/mysql-chart/scripts" },
-              { name: "secrets", mountPath: "/etc/mysql-chart/secrets" },
-              { name: "run", mountPath: "/run/mysqld" },
-            ],
+            volumeMounts: files
+              ? [
+                  { name: "scripts", mountPath: "/opt/mysql-chart/scripts" },
+                  { name: "secrets", mountPath: "/etc/mysql-chart/secrets" },
+                  { name: "run", mountPath: "/run/mysqld" },
+                ]
+              : [],
           },
         ],
-        volumes: [
-          { name: "scripts", configMap: { name: `${this.sts}-scripts`, defaultMode: 0o555 } },
-          { name: "secrets", secret: { secretName: this.sts, defaultMode: 0o440 } },
-          { name: "run", emptyDir: {} },
-        ],
+        volumes: files
+          ? [
+              { name: "scripts", configMap: { name: `${this.sts}-scripts`, defaultMode: 0o555 } },
+              { name: "secrets", secret: { secretName: this.sts, defaultMode: 0o440 } },
+              { name: "run", emptyDir: {} },
+            ]
+          : [],
       },
     };
-    await apply(this.k, this.namespace, JSON.stringify(manifest));
-    await waitPodReady(this.k, this.namespace, name);
+    await apply(this.k, namespace, JSON.stringify(manifest));
+    await waitPodReady(this.k, namespace, name);
+  }
+
+  /** The client pod SQL is run from (see startPod). */
+  async startClient(name = "client", labels: Record<string, string> = {}) {
+    await this.startPod(name, { labels });
   }
 
   /** Run SQL from the client pod over TCP to HOST as USER (root or app); never throws. */

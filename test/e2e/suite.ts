@@ -26,6 +26,9 @@ export function defineSuite(flavor: Flavor) {
 
     beforeAll(async () => {
       e = new E2e(flavor, `e2e-${flavor}-${Date.now().toString(36)}`);
+      // The main release runs with egress limited too, so every feature shows it suffices (DNS,
+      // the Kubernetes API, the release's own pods).
+      e.baseSet = { "networkPolicy.egress.enabled": true };
       await kubectl(e.k, ["create", "namespace", e.namespace]);
       // Everything below (the chart's pods, helm test, the test's own client pods) must pass it.
       await enforceRestricted(e.k, e.namespace);
