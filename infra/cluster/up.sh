@@ -129,10 +129,12 @@ main() {
   local image=""
   if [[ ${USE_STOCK_NODE_IMAGE:-} == 1 ]]; then
     log "USE_STOCK_NODE_IMAGE=1: using kind $KIND_VERSION's stock node image (pulled from its registry)"
-    "$PROJECT_ROOT/infra/cluster/build-tools.sh"
   else
     image=$("$PROJECT_ROOT/infra/images/node/build.sh") || die "building the node image failed (see the step and log path above); re-run to resume."
   fi
+  # Always, not only when the node image is built: Docker may still hold the image while this
+  # cache directory is new (cleared, or another MYSQL_CHART_CACHE). Cached builds make it quick.
+  "$PROJECT_ROOT/infra/cluster/build-tools.sh" || die "building kind, kubectl and crictl failed (see the step and log path above); re-run to resume."
   need_cmd kind "infra/cluster/build-tools.sh should have built it into $TOOLS_BIN"
 
   if cluster_exists; then
