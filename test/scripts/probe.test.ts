@@ -65,6 +65,20 @@ describe("probe.sh readiness", () => {
     expect((await probeIn(s, "Connecting\\tNo\\tNULL")).exitCode).not.toBe(0);
   });
 
+  it("reads the replication status once more with root's refreshed login when the first read fails (a password rotation landing in between)", async () => {
+    const s = sandbox("mysql", "db-1");
+    const reads = join(s.run, "reads");
+    // The first read fails (as with the old password), the next one answers.
+    const once = `sql() { cat >/dev/null; }\nstatus_fields() { echo x >>"${reads}"; [[ $(wc -l <"${reads}") -gt 1 ]] || return 1; printf 'Yes\\tYes\\t0\\n'; }\nmain readiness`;
+    const r = await runBash(s, "probe.sh", once, { MAX_LAG_SECONDS: "60" });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(readFileSync(reads, "utf8").trim().split("\n")).toHaveLength(2);
+    // A status that cannot be read twice is not Ready.
+    const never = await runBash(sandbox("mysql", "db-1"), "probe.sh", `sql() { cat >/dev/null; }\nstatus_fields() { return 1; }\nmain readiness`);
+    expect(never.exitCode).not.toBe(0);
+    expect(never.stdout).toMatch(/cannot read the replication status/);
+  });
+
   it("never looks at replication for liveness", async () => {
     const s = sandbox("mysql", "db-1");
     const r = await runBash(s, "probe.sh", `sql() { cat >/dev/null; }\nstatus_fields() { echo called >&2; return 1; }\nmain liveness`);

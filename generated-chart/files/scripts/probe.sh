@@ -44,12 +44,21 @@ source_away_within_bound() {
   echo "source unreachable: data at most ${age}s old, within ${MAX_LAG_SECONDS:-60}s: still Ready"
 }
 
+# replication_status: "IO<TAB>SQL<TAB>LAG" of this replica.
+replication_status() {
+  status_fields "$CLIENT_CNF" "$REPLICA_STATUS_SQL" "${REPLICA_FIELD[io]}" "${REPLICA_FIELD[sql]}" "${REPLICA_FIELD[lag]}"
+}
+
 # replica_ready: 0 when the data is at most MAX_LAG_SECONDS behind the primary (see above).
 replica_ready() {
   local io sqlt lag status
-  if ! status=$(status_fields "$CLIENT_CNF" "$REPLICA_STATUS_SQL" "${REPLICA_FIELD[io]}" "${REPLICA_FIELD[sql]}" "${REPLICA_FIELD[lag]}"); then
-    echo "cannot read the replication status"
-    return 1
+  if ! status=$(replication_status); then
+    # A rotated root password can be replicated in between server_answers and this read: refresh
+    # root's login (as server_answers does) and read once more.
+    if ! ensure_root_cnf || ! status=$(replication_status); then
+      echo "cannot read the replication status"
+      return 1
+    fi
   fi
   IFS=$'\t' read -r io sqlt lag <<<"$status"
   # "Connecting": the receiver runs but cannot reach its source (not stopped, not failed).
