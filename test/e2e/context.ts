@@ -127,12 +127,12 @@ export class E2e {
 
   /**
    * A pod outside the release (not matching its selector), running the flavor's image, ready to
-   * exec into: by default in the release's namespace with the client, the Secret and the scripts;
-   * with WITHOUT_RELEASE_FILES (as in another namespace) a bare one. COMMAND replaces its idle loop.
+   * exec into: in the release's namespace with the client, the Secret and the scripts; in another
+   * NAMESPACE a bare one. COMMAND replaces its idle loop.
    */
-  async startPod(name: string, opts: { labels?: Record<string, string>; namespace?: string; command?: string[]; withoutReleaseFiles?: boolean } = {}) {
+  async startPod(name: string, opts: { labels?: Record<string, string>; namespace?: string; command?: string[] } = {}) {
     const namespace = opts.namespace ?? this.namespace;
-    const files = !opts.withoutReleaseFiles && namespace === this.namespace;
+    const files = namespace === this.namespace;
     const manifest = {
       apiVersion: "v1",
       kind: "Pod",

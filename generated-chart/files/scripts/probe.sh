@@ -52,13 +52,9 @@ replication_status() {
 # replica_ready: 0 when the data is at most MAX_LAG_SECONDS behind the primary (see above).
 replica_ready() {
   local io sqlt lag status
-  if ! status=$(replication_status); then
-    # A rotated root password can be replicated in between server_answers and this read: refresh
-    # root's login (as server_answers does) and read once more.
-    if ! ensure_root_cnf || ! status=$(replication_status); then
-      echo "cannot read the replication status"
-      return 1
-    fi
+  if ! status=$(with_fresh_login replication_status); then
+    echo "cannot read the replication status"
+    return 1
   fi
   IFS=$'\t' read -r io sqlt lag <<<"$status"
   # "Connecting": the receiver runs but cannot reach its source (not stopped, not failed).
@@ -80,12 +76,17 @@ replica_ready() {
   record_contact "$lag" || echo "cannot write $IN_CONTACT_RECORD (Ready anyway)"
 }
 
-# server_answers: 0 when the server answers root over the socket. A failed login is retried once
-# after refreshing root's option file: during a password rotation the replicated ALTER USER can
-# land between ensure_root_cnf's check and the query.
-server_answers() {
-  sql "$CLIENT_CNF" --connect-timeout=4 <<<"SELECT 1" >/dev/null 2>&1 && return 0
+# with_fresh_login CMD...: run CMD; when it fails, refresh root's option file and run it once
+# more. During a password rotation the replicated ALTER USER can land between ensure_root_cnf's
+# check and a query, or between two queries of one probe.
+with_fresh_login() {
+  "$@" 2>/dev/null && return 0
   ensure_root_cnf || return 1
+  "$@"
+}
+
+# server_answers: 0 when the server answers root over the socket.
+server_answers() {
   sql "$CLIENT_CNF" --connect-timeout=4 <<<"SELECT 1" >/dev/null
 }
 
@@ -100,10 +101,10 @@ main() {
   ensure_root_cnf
   case "$mode" in
     startup|liveness)
-      server_answers
+      with_fresh_login server_answers
       ;;
     readiness)
-      server_answers
+      with_fresh_login server_answers
       ordinal=$(pod_ordinal "$POD_NAME")
       if (( ordinal > 0 )); then
         replica_ready
