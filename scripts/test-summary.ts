@@ -2,7 +2,9 @@
 // scripts/lib/tiers.sh) into one closing line: "N passed, N failed, N skipped".
 // A tier with no readable report (its runner crashed) counts as one failure, and so does a
 // report that says the run failed without a failing test (a file that could not load).
-// Exits 1 when anything failed, so the test command cannot go green on a red tier.
+// Each failed test is named with the first lines of its error, at the end of the output, where
+// a CI log's tail shows it. Exits 1 when anything failed, so the test command cannot go green on
+// a red tier.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -13,6 +15,7 @@ interface VitestReport {
   numTodoTests?: number;
   numFailedTestSuites?: number;
   success?: boolean;
+  testResults?: { name?: string; assertionResults?: { fullName?: string; status?: string; failureMessages?: string[] }[] }[];
 }
 
 interface TierCount {
@@ -21,19 +24,27 @@ interface TierCount {
   failed: number;
   skipped: number;
   problem?: string;
+  /** "file > test: first lines of the error" for each failed test. */
+  failures: string[];
 }
 
 /** The counts of one tier from its report (or the reason it has none). */
 function countTier(dir: string, tier: string): TierCount {
   const file = join(dir, `${tier}.json`);
-  if (!existsSync(file)) return { tier, passed: 0, failed: 1, skipped: 0, problem: "no report: the runner crashed or never started" };
+  if (!existsSync(file)) return { tier, passed: 0, failed: 1, skipped: 0, problem: "no report: the runner crashed or never started", failures: [] };
   let r: VitestReport;
   try {
     r = JSON.parse(readFileSync(file, "utf8")) as VitestReport;
   } catch (e) {
-    return { tier, passed: 0, failed: 1, skipped: 0, problem: `unreadable report (${(e as Error).message})` };
+    return { tier, passed: 0, failed: 1, skipped: 0, problem: `unreadable report (${(e as Error).message})`, failures: [] };
   }
-  const c: TierCount = { tier, passed: r.numPassedTests ?? 0, failed: r.numFailedTests ?? 0, skipped: (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0) };
+  const c: TierCount = {
+    tier,
+    passed: r.numPassedTests ?? 0,
+    failed: r.numFailedTests ?? 0,
+    skipped: (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0),
+    failures: failedTests(r),
+  };
   if (c.failed === 0 && (r.success === false || (r.numFailedTestSuites ?? 0) > 0)) {
     c.failed = 1;
     c.problem = `${r.numFailedTestSuites ?? "?"} test file(s) failed outside any test (import or hook error)`;
@@ -45,11 +56,29 @@ function countTier(dir: string, tier: string): TierCount {
   return c;
 }
 
+/** The failed tests of a report, each with the first lines of its first error (ANSI colours removed). */
+function failedTests(r: VitestReport): string[] {
+  const out: string[] = [];
+  for (const file of r.testResults ?? []) {
+    for (const t of file.assertionResults ?? []) {
+      if (t.status !== "failed") continue;
+      // eslint-disable-next-line no-control-regex
+      const message = (t.failureMessages?.[0] ?? "").replace(/\x1b\[[0-9;]*m/g, "");
+      const head = message.split("\n").filter((l) => l.trim()).slice(0, 6).map((l) => `      ${l.slice(0, 300)}`);
+      out.push([`  x ${(file.name ?? "").replace(/^.*?\/test\//, "test/")} > ${t.fullName ?? "?"}`, ...head].join("\n"));
+    }
+  }
+  return out;
+}
+
 function main(dir: string): number {
   const list = join(dir, "tiers.txt");
   const tiers = existsSync(list) ? readFileSync(list, "utf8").split("\n").filter(Boolean) : [];
   const counts = tiers.map((t) => countTier(dir, t));
   const sum = { passed: 0, failed: 0, skipped: 0 };
+  for (const c of counts) {
+    if (c.failures.length) console.log(`failed in ${c.tier}:\n${c.failures.join("\n")}`);
+  }
   for (const c of counts) {
     console.log(`${c.tier.padEnd(16)} ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped${c.problem ? `  <- ${c.problem}` : ""}`);
     sum.passed += c.passed;

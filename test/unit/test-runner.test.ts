@@ -39,6 +39,13 @@ describe("scripts/test.sh's tier runner", () => {
     expect(r.err).not.toMatch(/tier failing: passed/);
   });
 
+  it("the summary names each failed test with the first lines of its error, where a log's tail shows it", async () => {
+    const r = await runTiers("passing", "failing");
+    const summary = r.out.slice(r.out.lastIndexOf("failed in failing:"));
+    expect(summary, r.out).toMatch(/^failed in failing:\n {2}x test\/fixtures\/test-runner\/failing\.fixture\.ts > fails on purpose\n.*expected 2 to be 3/);
+    expect(summary).toMatch(/\n2 passed, 1 failed, 0 skipped$/);
+  });
+
   it("a tier whose runner writes no report counts as failed, by name", async () => {
     const r = await runTiers("passing", "nosuchproject");
     expect(r.exitCode).not.toBe(0);
