@@ -98,6 +98,19 @@ characters, so the name is at most 52. That is the chart's longest suffix: the o
 {{- if and $v.initSql $v.initSqlSecret.name }}
 {{- $errors = append $errors "initSql and initSqlSecret.name are both set: put all of the init SQL in one of them (initSqlSecret when it holds passwords)" }}
 {{- end }}
+{{- $certs := $v.tls.certificates }}
+{{- if and (eq $certs.source "existingSecret") (not $certs.existingSecret) }}
+{{- $errors = append $errors "tls.certificates.source is existingSecret but tls.certificates.existingSecret is empty: name the Secret holding ca.crt, tls.crt and tls.key" }}
+{{- end }}
+{{- if and $certs.existingSecret (ne $certs.source "existingSecret") }}
+{{- $errors = append $errors (printf "tls.certificates.existingSecret is set but tls.certificates.source is %s: set source=existingSecret to use that Secret, or empty existingSecret" $certs.source) }}
+{{- end }}
+{{- if and (eq $certs.source "certManager") (not $certs.certManager.issuerRef.name) }}
+{{- $errors = append $errors "tls.certificates.source is certManager but tls.certificates.certManager.issuerRef.name is empty: name the Issuer or ClusterIssuer that signs the certificate" }}
+{{- end }}
+{{- if and (eq $certs.source "existingSecret") $certs.extraDnsNames }}
+{{- $errors = append $errors "tls.certificates.extraDnsNames has no effect with source=existingSecret (your Secret's certificate carries its own names): put the names in that certificate and empty extraDnsNames" }}
+{{- end }}
 {{- if and $v.networkPolicy.allowExternal $v.networkPolicy.clients }}
 {{- $errors = append $errors "networkPolicy.clients has no effect while networkPolicy.allowExternal is true (every pod already reaches the database port): set networkPolicy.allowExternal=false to admit only those clients" }}
 {{- end }}

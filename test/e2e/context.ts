@@ -42,7 +42,7 @@ export const CHART = {
  * The my.cnf line the upgrade feature adds. Every later upgrade repeats it: a different
  * config.common would change the config checksum and roll every pod again.
  */
-export const UPGRADED_CONFIG = { "config.common": "max_connections=345" };
+export const UPGRADED_CONFIG = { "config.common": "max_connections=345", "tls.requireSecureTransport": true };
 
 /**
  * Values of the small releases that run beside the main one (Secret scenarios, version upgrades):
@@ -81,6 +81,11 @@ export class E2e {
 
   host(ordinal: number) {
     return `${this.sts}-${ordinal}.${this.sts}`;
+  }
+
+  /** The name the chart's own pods use for pod ORDINAL (the form the release's certificate covers). */
+  peerHost(ordinal: number) {
+    return `${this.host(ordinal)}.${this.namespace}`;
   }
 
   record(phase: string, ms: number, details: Record<string, string | number> = {}) {
@@ -127,7 +132,7 @@ export class E2e {
 
   /**
    * A pod outside the release (not matching its selector), running the flavor's image, ready to
-   * exec into: in the release's namespace with the client, the Secret and the scripts; in another
+   * exec into: in the release's namespace with the client, the Secret, the release's CA and the scripts; in another
    * NAMESPACE a bare one. COMMAND replaces its idle loop.
    */
   async startPod(name: string, opts: { labels?: Record<string, string>; namespace?: string; command?: string[] } = {}) {
@@ -155,6 +160,7 @@ export class E2e {
               ? [
                   { name: "scripts", mountPath: "/opt/mysql-chart/scripts" },
                   { name: "secrets", mountPath: "/etc/mysql-chart/secrets" },
+                  { name: "tls", mountPath: "/etc/mysql-chart/tls" },
                   { name: "run", mountPath: "/run/mysqld" },
                 ]
               : [],
@@ -164,6 +170,8 @@ export class E2e {
           ? [
               { name: "scripts", configMap: { name: `${this.sts}-scripts`, defaultMode: 0o555 } },
               { name: "secrets", secret: { secretName: this.sts, defaultMode: 0o440 } },
+              // The release's CA only, as a client verifying the servers has it.
+              { name: "tls", secret: { secretName: `${this.sts}-tls`, defaultMode: 0o440, items: [{ key: "ca.crt", path: "ca.crt" }] } },
               { name: "run", emptyDir: {} },
             ]
           : [],

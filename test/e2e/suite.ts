@@ -13,6 +13,7 @@ import { pains } from "./features/pains.js";
 import { recovery } from "./features/recovery.js";
 import { replication } from "./features/replication.js";
 import { scaling } from "./features/scaling.js";
+import { tls } from "./features/tls.js";
 import { prepareSecrets, type SecretReleases, secrets } from "./features/secrets.js";
 import { upgrade } from "./features/upgrade.js";
 import { prepareVersionUpgrade, versionUpgrades } from "./features/version-upgrades.js";
@@ -68,6 +69,7 @@ export function defineSuite(flavor: Flavor) {
     describe.sequential("what users of other charts complain about", () => pains(ctx));
     describe.sequential("helm upgrade", () => upgrade(ctx));
     describe.sequential("upgrades across chart versions and LTS lines", () => versionUpgrades(flavor, () => previousRelease));
+    describe.sequential("TLS and members-only accounts", () => tls(ctx, flavor));
     describe.sequential("network policy", () => networkPolicy(ctx, flavor));
     describe.sequential("consistency", () => consistency(ctx));
   });

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { GiveUp, waitFor } from "../../scripts/lib/wait.js";
 import { createFakeApi, type FakeApi } from "./fake-kube-api.js";
-import { type Flavor, layoutConfig, layoutScripts, layoutSecrets, podEnv } from "./pod-scripts.js";
+import { type Flavor, layoutConfig, layoutScripts, layoutSecrets, layoutTls, podEnv, type TlsOptions } from "./pod-scripts.js";
 
 /** Where the pods see the fake Kubernetes API's curl, state and ServiceAccount files. */
 const FAKE_API = "/opt/fake-kube-api";
@@ -60,7 +60,9 @@ export class LocalPods {
     return `${this.network}-db-${ordinal}`;
   }
 
+  /** The network, and the release's certificate every pod mounts (as the tls Secret volume). */
   async createNetwork() {
+    await this.writeTls(join(this.dir, "tls"));
     const r = await docker(["network", "create", this.network]);
     if (r.exitCode !== 0) throw new Error(`docker network create failed: ${r.stderr}`);
   }
@@ -94,12 +96,13 @@ export class LocalPods {
     const name = this.container(ordinal);
     await docker(["rm", "-f", name]);
     const args = [
-      "run", "-d", "--init", "--name", name, "--network", this.network, "--network-alias", `db-${ordinal}.db`,
+      "run", "-d", "--init", "--name", name, "--network", this.network, "--network-alias", `db-${ordinal}.db`, "--network-alias", `db-${ordinal}.db.local`,
       "--hostname", `db-${ordinal}`, "--user", "999:999",
       "-v", `${join(this.dir, "scripts")}:/opt/mysql-chart/scripts:ro`,
       "-v", `${join(this.dir, "conf")}:/etc/mysql-chart/conf:ro`,
       "-v", `${join(this.dir, "secrets")}:/etc/mysql-chart/secrets:ro`,
       "-v", `${join(this.dir, "init-sql")}:/etc/mysql-chart/init-sql:ro`,
+      "-v", `${join(this.dir, "tls")}:/etc/mysql-chart/tls:ro`,
       "-v", `${data}:/var/lib/mysql`,
       "-v", `${this.api.bin}:${FAKE_API}/bin:ro`,
       "-v", `${this.api.state}:${FAKE_API}/state`,
@@ -114,6 +117,16 @@ export class LocalPods {
     const r = await docker(args);
     if (r.exitCode !== 0) throw new Error(`docker run ${name} failed: ${r.stderr}`);
     this.started.add(name);
+  }
+
+  /** A release certificate in DIR, readable by the pods' user only (like the Secret volume's fsGroup). */
+  async writeTls(dir: string, o: TlsOptions = {}) {
+    await layoutTls(dir, o);
+    chmodSync(dir, 0o755);
+    for (const f of ["ca.crt", "tls.crt", "tls.key", "ca.key"]) {
+      chownSync(join(dir, f), 999, 999);
+      chmodSync(join(dir, f), 0o400);
+    }
   }
 
   /** Change one key of the Secret every pod mounts (as editing a Kubernetes Secret does, at once). */

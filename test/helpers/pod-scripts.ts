@@ -4,7 +4,7 @@
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execa } from "execa";
+import { execa, execaSync } from "execa";
 import { projectRoot } from "../../scripts/lib/tools.js";
 import { createFakeApi, type FakeApi, fakeApiCalls, setClaimsHoldingData } from "./fake-kube-api.js";
 
@@ -59,18 +59,58 @@ export function layoutSecrets(dir: string, values: Record<string, string> = test
   for (const [k, v] of Object.entries(values)) writeFileSync(join(dir, k), v);
 }
 
+/**
+ * A release certificate as the chart's Secret holds it (ca.crt, tls.crt, tls.key) in DIR, made
+ * with openssl like Helm's genCA/genSignedCert: a CA named CA_CN, and a certificate named CN for
+ * DNS_NAMES (by default every test pod, db-N.db), signed by that CA, for servers and clients.
+ */
+export async function layoutTls(dir: string, o: TlsOptions = {}) {
+  mkdirSync(dir, { recursive: true });
+  await execa("bash", tlsArgs(dir, o));
+}
+
+export interface TlsOptions {
+  caCn?: string;
+  cn?: string;
+  dnsNames?: string[];
+}
+
+function tlsArgs(dir: string, o: TlsOptions): string[] {
+  const sh = `set -euo pipefail; cd "$1"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 30 -subj "/CN=$2" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout tls.key -out tls.csr -subj "/CN=$3" 2>/dev/null
+printf 'subjectAltName=%s\\nextendedKeyUsage=serverAuth,clientAuth\\n' "$4" >ext.cnf
+openssl x509 -req -in tls.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out tls.crt -days 30 -extfile ext.cnf 2>/dev/null
+rm -f tls.csr ext.cnf ca.srl`;
+  const names = (o.dnsNames ?? ["*.db.local", "db"]).map((n) => `DNS:${n}`).join(",");
+  return ["-c", sh, "tls", dir, o.caCn ?? "db-ca", o.cn ?? "db", names];
+}
+
+let sandboxTls = "";
+/** One release certificate for every sandbox of this test process (made once: key generation takes a while). */
+function sharedSandboxTls(): string {
+  if (!sandboxTls) {
+    const dir = mkdtempSync(join(tmpdir(), "pod-tls-"));
+    execaSync("bash", tlsArgs(dir, {}));
+    sandboxTls = dir;
+  }
+  return sandboxTls;
+}
+
 /** The environment the StatefulSet gives every container of pod POD_NAME (StatefulSet "db"). */
 export function podEnv(flavor: Flavor, podName: string): Record<string, string> {
   return {
     POD_NAME: podName,
     STATEFULSET_NAME: "db",
     HEADLESS_SERVICE: "db",
-    PRIMARY_HOST: "db-0.db",
+    PRIMARY_HOST: "db-0.db.local",
+    POD_NAMESPACE: "local",
     DB_PORT: "3306",
     REPLICATION_USER: "replicator",
     CLONE_USER: "clone",
     SERVER_ID_OFFSET: "100",
     BINLOG_EXPIRE_SECONDS: "604800",
+    REQUIRE_SECURE_TRANSPORT: "false",
   };
 }
 
@@ -99,10 +139,12 @@ export function sandbox(flavor: Flavor, podName = "db-1"): Sandbox {
     CONF_DIR: s.confDir,
     CONF_SRC: s.confSrc,
     SECRETS_DIR: s.secrets,
+    TLS_DIR: sharedSandboxTls(),
     INIT_SQL_SECRET_FILE: join(root, "init-sql", "init.sql"),
     CLONE_ATTEMPTS: "3",
     CLONE_RETRY_DELAY_SECONDS: "1",
     POD_NAMESPACE: "ns",
+    PRIMARY_HOST: "db-0.db.ns",
     KUBERNETES_SERVICE_HOST: "api.test",
     KUBE_API_DIR: s.api.serviceAccount,
   };

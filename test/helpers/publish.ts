@@ -199,8 +199,8 @@ export const FIXED_PASSWORDS = {
   "auth.clonePassword": "clone-pw-for-render",
 };
 
-/** `helm template` of CHART (a directory or a .tgz) with FIXED_PASSWORDS. */
+/** `helm template` of CHART (a directory or a .tgz) with FIXED_PASSWORDS and a certificate from a named Secret (a generated one is random too). */
 export async function renderForComparison(chart: string): Promise<string> {
   const { helmTemplate } = await import("../../scripts/lib/helm.js");
-  return helmTemplate(chart, { set: FIXED_PASSWORDS });
+  return helmTemplate(chart, { set: { ...FIXED_PASSWORDS, "tls.certificates.source": "existingSecret", "tls.certificates.existingSecret": "render-tls" } });
 }

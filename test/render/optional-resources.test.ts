@@ -104,7 +104,7 @@ describe("helm test pod", () => {
     const c = pod.spec.containers[0];
     expect(c.command).toEqual(["/opt/mysql-chart/scripts/helm-test.sh"]);
     expect(c.env).toContainEqual({ name: "REPLICAS", value: "4" });
-    expect(c.env).toContainEqual({ name: "PRIMARY_HOST", value: "mysql-0.mysql" });
+    expect(c.env).toContainEqual({ name: "PRIMARY_HOST", value: "mysql-0.mysql.default" });
   });
 
   it("can be turned off", async () => {

@@ -32,7 +32,7 @@ describe("Secret", () => {
   });
 
   it("with auth.existingSecret, renders only <fullname>-internal holding a generated clone password", async () => {
-    const secrets = (await render({ set: { "auth.existingSecret": "mine" } })).filter((d) => d.kind === "Secret");
+    const secrets = (await render({ set: { "auth.existingSecret": "mine" } })).filter((d) => d.kind === "Secret" && d.type !== "kubernetes.io/tls");
     expect(secrets.map((d) => d.metadata.name)).toEqual(["mysql-internal"]);
     expect(Object.keys(secrets[0].data)).toEqual(["mysql-clone-password"]);
     expect(decode(secrets[0].data["mysql-clone-password"])).toMatch(/^[A-Za-z0-9]{24}$/);
@@ -42,7 +42,7 @@ describe("Secret", () => {
   it("with auth.existingSecret, pods mount the user's Secret and, as a fallback for the clone password, the internal one", async () => {
     const docs = await render({ set: { "auth.existingSecret": "mine" } });
     const sts = findDoc(docs, "StatefulSet");
-    const vols = sts.spec.template.spec.volumes.filter((v: { secret?: unknown }) => v.secret);
+    const vols = sts.spec.template.spec.volumes.filter((v: { name: string; secret?: unknown }) => v.secret && v.name !== "tls");
     expect(vols.map((v: { secret: { secretName: string } }) => v.secret.secretName)).toEqual(["mine", "mysql-internal"]);
     for (const c of [...sts.spec.template.spec.initContainers, ...sts.spec.template.spec.containers]) {
       expect(envOf(c, "INTERNAL_SECRETS_DIR"), c.name).toBe("/etc/mysql-chart/secrets-internal");

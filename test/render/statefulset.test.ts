@@ -18,7 +18,7 @@ describe("StatefulSet", () => {
     expect(s.metadata.name).toBe("mysql");
     expect(s.spec.serviceName).toBe("mysql");
     const env = container(s.spec.template.spec, "prepare-data");
-    expect(envOf(env, "PRIMARY_HOST")).toBe("mysql-0.mysql");
+    expect(envOf(env, "PRIMARY_HOST")).toBe("mysql-0.mysql.default");
   });
 
   it("selects on name and instance only, and the pod template carries those labels", async () => {
@@ -205,6 +205,6 @@ describe("StatefulSet", () => {
     expect((await sts({ fullnameOverride: "db" })).metadata.name).toBe("db");
     const s = await sts({ nameOverride: "db" });
     expect(s.metadata.name).toBe("mysql-db");
-    expect(envOf(container(s.spec.template.spec, "prepare-data"), "PRIMARY_HOST")).toBe("mysql-db-0.mysql-db");
+    expect(envOf(container(s.spec.template.spec, "prepare-data"), "PRIMARY_HOST")).toBe("mysql-db-0.mysql-db.default");
   });
 });

@@ -57,9 +57,9 @@ for (const f of flavors) {
       timings.replica2Ready = await pods.waitReady(2);
       expect(await pods.logs(2)).toMatch(/clone completed from db-1\.db/);
       if (f.flavor === "mysql") {
-        expect(await pods.sql(2, "SELECT STATE, SOURCE FROM performance_schema.clone_status")).toBe("Completed\tdb-1.db:3306");
+        expect(await pods.sql(2, "SELECT STATE, SOURCE FROM performance_schema.clone_status")).toBe("Completed\tdb-1.db.local:3306");
       } else {
-        expect(await pods.bash(2, "cat $DATADIR/mysql-chart-clone.info").then((r) => r.stdout)).toMatch(/^donor=db-1\.db$/m);
+        expect(await pods.bash(2, "cat $DATADIR/mysql-chart-clone.info").then((r) => r.stdout)).toMatch(/^donor=db-1\.db\.local$/m);
       }
       expect(await pods.sql(2, "SELECT COUNT(*) FROM appdb.t")).toBe("3");
     });
@@ -83,6 +83,28 @@ for (const f of flavors) {
       expect(rootOnPrimary.exitCode, rootOnPrimary.stderr).toBe(0);
     });
 
+    it("replication verifies the primary against the release's CA and presents the release's certificate", async () => {
+      const fields = f.flavor === "mysql"
+        ? ["Source_SSL_Allowed", "Source_SSL_CA_File", "Source_SSL_Verify_Server_Cert", "Source_Host"]
+        : ["Master_SSL_Allowed", "Master_SSL_CA_File", "Master_SSL_Verify_Server_Cert", "Master_Host"];
+      const status = f.flavor === "mysql" ? "SHOW REPLICA STATUS" : "SHOW SLAVE STATUS";
+      for (const i of [1, 2]) {
+        const r = await pods.bash(i, `status_fields "$CLIENT_CNF" "${status}" ${fields.join(" ")}`);
+        expect(r.stdout.trim(), `db-${i}`).toBe("Yes\t/etc/mysql-chart/tls/ca.crt\tYes\tdb-0.db.local");
+      }
+    });
+
+    it("the replication and clone accounts refuse the right password without the release's certificate", async () => {
+      const accounts = f.flavor === "mysql" ? [["replicator", "mysql-replication-password"], ["clone", "mysql-clone-password"]] : [["replicator", "mysql-replication-password"]];
+      for (const [user, key] of accounts) {
+        const plain = await pods.bash(2, `write_client_cnf /tmp/plain.cnf ${user} "$(read_secret ${key})" db-0.db.local 3306; sql /tmp/plain.cnf --ssl-ca=$TLS_DIR/ca.crt <<<"SELECT 1"`);
+        expect(plain.exitCode, `${user} without a certificate`).not.toBe(0);
+        expect(plain.stderr).toMatch(/Access denied/);
+        const member = await pods.bash(2, `write_member_cnf /tmp/member.cnf ${user} "$(read_secret ${key})" db-0.db.local; sql /tmp/member.cnf <<<"SELECT 1"`);
+        expect(member.exitCode, `${user} with the release's certificate: ${member.stderr}`).toBe(0);
+      }
+    });
+
     it("uses row-based binlogs and distinct server ids", async () => {
       for (const i of [0, 1, 2]) {
         expect(await pods.sql(i, "SELECT @@binlog_format")).toBe("ROW");
@@ -104,11 +126,25 @@ for (const f of flavors) {
 
     if (f.flavor === "mariadb") {
       it("refuses to stream a backup to a peer that does not know the clone password", async () => {
-        const r = await pods.bash(2, `receive_backup /tmp/stolen db-1.db 3307 wrong-password; echo "rc=$?"`);
+        const r = await pods.bash(2, `receive_backup /tmp/stolen db-1.db.local 3307 wrong-password; echo "rc=$?"`);
         expect(r.stdout + r.stderr).not.toMatch(/rc=0/);
         const files = await pods.bash(2, "ls /tmp/stolen 2>/dev/null | wc -l");
         expect(files.stdout.trim()).toBe("0");
         expect(await pods.logs(1)).toMatch(/refused .*wrong answer to the challenge/);
+      });
+
+      it("refuses to stream a backup to a peer whose certificate another CA signed, even with the clone password", async () => {
+        const other = `mkdir -p /tmp/other && cd /tmp/other
+          openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 1 -subj /CN=db-ca 2>/dev/null
+          openssl req -newkey rsa:2048 -nodes -keyout tls.key -out tls.csr -subj /CN=db 2>/dev/null
+          printf 'subjectAltName=DNS:*.db.local\\n' >ext
+          openssl x509 -req -in tls.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out tls.crt -days 1 -extfile ext 2>/dev/null
+          TLS_DIR=/tmp/other receive_backup /tmp/stolen-2 db-1.db.local 3307 "$(read_secret mysql-clone-password)"; echo "rc=$?"`;
+        const r = await pods.bash(2, other);
+        expect(r.stdout + r.stderr).not.toMatch(/rc=0/);
+        expect(r.stderr).toMatch(/no challenge from db-1\.db\.local:3307 \(TLS: .*(certificate|alert)/i);
+        const files = await pods.bash(2, "ls /tmp/stolen-2 2>/dev/null | wc -l");
+        expect(files.stdout.trim()).toBe("0");
       });
 
       it("detects a backup stream cut short and never prepares or starts from it", async () => {
@@ -124,15 +160,16 @@ for (const f of flavors) {
 . /opt/mysql-chart/scripts/lib.sh; . /opt/mysql-chart/scripts/flavor.sh
 n=00112233445566778899aabbccddeeff; echo "$n"; read -r a; cat /tmp/fake/half.xb
 SH
-          chmod +x /tmp/fake/serve.sh
-          (socat TCP-LISTEN:3399,reuseaddr EXEC:/tmp/fake/serve.sh >/dev/null 2>&1 &)
+          (socat "OPENSSL-LISTEN:3399,reuseaddr,fork,cert=$TLS_DIR/tls.crt,key=$TLS_DIR/tls.key,cafile=$TLS_DIR/ca.crt,verify=1" "EXEC:bash /tmp/fake/serve.sh" >/dev/null 2>/tmp/fake/server.log &)
           sleep 1
-          BACKUP_PORT=3399 DONOR_WAIT_SECONDS=10 flavor_clone_into /tmp/clone-target 127.0.0.1 && echo CLONED || echo "REFUSED"
+          BACKUP_PORT=3399 DONOR_WAIT_SECONDS=10 flavor_clone_into /tmp/clone-target db-2.db.local && echo CLONED || echo "REFUSED"
           ls /tmp/clone-target | grep -c ibdata || true
+          cat /tmp/fake/server.log >&2
         `;
         const r = await pods.bash(2, fake);
         expect(r.stdout, r.stderr).toMatch(/REFUSED/);
-        expect(r.stderr).toMatch(/backup stream from 127\.0\.0\.1 failed|incomplete/);
+        expect(r.stderr).not.toMatch(/no challenge/);
+        expect(r.stderr).toMatch(/backup stream from db-2\.db\.local failed|incomplete/);
         expect(r.stderr).not.toMatch(/preparing the backup/);
       });
     }

@@ -15,7 +15,7 @@ describe("lib.sh", () => {
 
   it("picks pod N-1 as the donor of pod N, and refuses one for the primary", async () => {
     const s = sandbox("mysql");
-    expect((await runBash(s, null, "peer_host $(donor_ordinal 1); peer_host $(donor_ordinal 4)")).stdout).toBe("db-0.db\ndb-3.db");
+    expect((await runBash(s, null, "peer_host $(donor_ordinal 1); peer_host $(donor_ordinal 4)")).stdout).toBe("db-0.db.ns\ndb-3.db.ns");
     expect((await runBash(s, null, "donor_ordinal 0")).exitCode).not.toBe(0);
   });
 
@@ -38,11 +38,13 @@ describe("lib.sh", () => {
         expect(statSync(f).mode & 0o777).toBe(0o600);
   });
 
-  it("builds accounts with a password each, the application user only when asked", async () => {
+  it("builds accounts with a password each, the application user only when asked; replication and clone accounts need the release's certificate", async () => {
     const s = sandbox("mysql", "db-0");
     const plain = (await runBash(s, null, "account_sql")).stdout;
     expect(plain).toContain("ALTER USER 'root'@'localhost' IDENTIFIED BY 'r00t''pa\"ss\\\\word';");
-    expect(plain).toContain("CREATE USER 'replicator'@'%' IDENTIFIED BY 'repl-pass';");
+    // Members only: the replication and clone accounts require the release's certificate.
+    expect(plain).toContain("CREATE USER 'replicator'@'%' IDENTIFIED BY 'repl-pass' REQUIRE SUBJECT '/CN=db' AND ISSUER '/CN=db-ca';");
+    expect(plain).toContain("CREATE USER 'clone'@'%' IDENTIFIED BY 'clone-pass' REQUIRE SUBJECT '/CN=db' AND ISSUER '/CN=db-ca';");
     expect(plain).toContain("GRANT REPLICATION SLAVE ON *.* TO 'replicator'@'%';");
     expect(plain).toContain("GRANT BACKUP_ADMIN ON *.* TO 'clone'@'%';");
     expect(plain).not.toMatch(/app-pass|CREATE DATABASE/);
@@ -53,7 +55,7 @@ describe("lib.sh", () => {
     expect(app).toContain("GRANT ALL PRIVILEGES ON `appdb`.* TO 'app'@'%';");
   });
 
-  it("gives the MariaDB backup account only what a backup needs, on localhost", async () => {
+  it("gives the MariaDB backup account only what a backup needs, on localhost (no certificate: only the pod itself reaches it)", async () => {
     const s = sandbox("mariadb", "db-0");
     const sql = (await runBash(s, null, "account_sql")).stdout;
     expect(sql).toContain("CREATE USER 'clone'@'localhost' IDENTIFIED BY 'clone-pass';");

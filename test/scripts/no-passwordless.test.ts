@@ -74,7 +74,7 @@ describe("Secret keys", () => {
   it("MySQL: a clone attempt without the clone password fails at once (called from `if`), before waiting for the donor", async () => {
     const s = sandbox("mysql", "db-1");
     rmSync(join(s.secrets, "mysql-clone-password"));
-    const r = await runBash(s, null, `${stubs}\nif flavor_clone_into "$DATA_ROOT/data.staging" db-0.db; then echo cloned; else echo refused; fi`);
+    const r = await runBash(s, null, `${stubs}\nif flavor_clone_into "$DATA_ROOT/data.staging" db-0.db.ns; then echo cloned; else echo refused; fi`);
     expect(r.stdout).toBe("refused");
     expect(read(join(s.run, "calls"))).toBe("");
   });
@@ -82,7 +82,7 @@ describe("Secret keys", () => {
   it("MariaDB: a clone attempt without the clone password fails at once (called from `if`), before connecting", async () => {
     const s = sandbox("mariadb", "db-1");
     rmSync(join(s.secrets, "mysql-clone-password"));
-    const r = await runBash(s, null, `receive_backup() { echo connect >>"$RUN_DIR/calls"; }\nif flavor_clone_into "$DATA_ROOT/data.staging" db-0.db; then echo cloned; else echo refused; fi`);
+    const r = await runBash(s, null, `receive_backup() { echo connect >>"$RUN_DIR/calls"; }\nif flavor_clone_into "$DATA_ROOT/data.staging" db-0.db.ns; then echo cloned; else echo refused; fi`);
     expect(r.stdout).toBe("refused");
     expect(read(join(s.run, "calls"))).toBe("");
   });

@@ -60,7 +60,7 @@ describe("prepare-data.sh", () => {
   });
 
   it("clones pod N-1 into a new replica (pod 1 clones the primary)", async () => {
-    for (const [pod, donor] of [["db-1", "db-0.db"], ["db-4", "db-3.db"]]) {
+    for (const [pod, donor] of [["db-1", "db-0.db.ns"], ["db-4", "db-3.db.ns"]]) {
       const s = sandbox("mysql", pod);
       const r = await runBash(s, "prepare-data.sh", `flavor_clone_into() { echo "clone $2 into $1" >>"$RUN_DIR/calls"; mkdir -p "$1/mysql"; }\nmain`);
       expect(r.exitCode, r.stderr).toBe(0);
@@ -102,7 +102,7 @@ describe("prepare-data.sh", () => {
     const s = sandbox("mysql", "db-1");
     const r = await runBash(s, "prepare-data.sh", `flavor_clone_into() { mkdir -p "$1/mysql"; return 1; }\nmain`);
     expect(r.exitCode).not.toBe(0);
-    expect(r.stderr).toMatch(/could not clone from db-0\.db after 3 attempts/);
+    expect(r.stderr).toMatch(/could not clone from db-0\.db\.ns after 3 attempts/);
     expect(existsSync(join(s.dataRoot, "data"))).toBe(false);
     expect(existsSync(join(s.dataRoot, "data.staging"))).toBe(false);
   });
@@ -157,7 +157,7 @@ describe("prepare-data.sh", () => {
       const r = await runBash(s, "prepare-data.sh", body);
       expect(r.exitCode, r.stderr).toBe(0);
       expect(calls(s)).toBe(
-        `catch_up 1 from 2 to u:1-7\ncatch_up 3 from 2 to u:1-7\nseed ${s.dataRoot}/data.staging from db-2.db (donor member-2.cnf)\n`,
+        `catch_up 1 from 2 to u:1-7\ncatch_up 3 from 2 to u:1-7\nseed ${s.dataRoot}/data.staging from db-2.db.ns (donor member-2.cnf)\n`,
       );
       expect(existsSync(join(s.dataRoot, "data/mysql"))).toBe(true);
       expect(apiCalls(s)).toContain('"reason":"SeededFromReplica"');
@@ -175,7 +175,7 @@ describe("prepare-data.sh", () => {
         main`;
       const r = await runBash(s, "prepare-data.sh", body);
       expect(r.exitCode, r.stderr).toBe(0);
-      expect(calls(s)).toBe("seed from db-1.db\n");
+      expect(calls(s)).toBe("seed from db-1.db.ns\n");
       expect(r.stderr).toMatch(/no replica's history contains all the others' \(diverged\)/);
       expect(apiCalls(s)).toContain('"reason":"DivergedReplicas"');
     });

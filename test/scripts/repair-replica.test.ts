@@ -56,7 +56,7 @@ describe("repair-replica.sh", () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(calls(s)).toBe("reclone: its history diverged from the primary's: errant transactions v:1-2\n");
     expect(readFileSync(join(s.run, "queries"), "utf8")).toContain("SELECT GTID_SUBTRACT('u:1-10,v:1-2', 'u:1-10')");
-    expect(readFileSync(join(s.run, "primary-root.cnf"), "utf8")).toContain("host=db-0.db");
+    expect(readFileSync(join(s.run, "primary-root.cnf"), "utf8")).toContain("host=db-0.db.ns");
   });
 
   it("with recovery.autoReclone=false only reports it, once, in a ReplicaBroken Event", async () => {
@@ -86,7 +86,7 @@ describe("repair-replica.sh", () => {
       reclone_self "diverged"`;
     const r = await run(s, body);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(calls(s)).toBe(`admin --defaults-extra-file=${s.run}/client-root.cnf shutdown\nmarker set before shutdown\nclone db-0.db into ${s.dataRoot}/data.staging\nconfigure replication\n`);
+    expect(calls(s)).toBe(`admin --defaults-extra-file=${s.run}/client-root.cnf shutdown\nmarker set before shutdown\nclone db-0.db.ns into ${s.dataRoot}/data.staging\nconfigure replication\n`);
     expect(existsSync(join(s.dataRoot, "data/old.ibd"))).toBe(false);
     expect(readFileSync(join(s.dataRoot, "data/new.ibd"), "utf8")).toBe("new\n");
     expect(existsSync(join(s.dataRoot, "reclone.requested"))).toBe(false);

@@ -13,7 +13,7 @@ describe("replication set-up", () => {
     expect(r.exitCode, r.stderr).toBe(0);
     const sql = readFileSync(join(s.run, "sql"), "utf8");
     expect(sql).toMatch(/STOP REPLICA;\s+CHANGE REPLICATION SOURCE TO/);
-    expect(sql).toContain("SOURCE_HOST = 'db-0.db'");
+    expect(sql).toContain("SOURCE_HOST = 'db-0.db.ns'");
     expect(sql).toContain("SOURCE_USER = 'replicator'");
     expect(sql).toContain(`SOURCE_PASSWORD = '${testPasswords["mysql-replication-password"]}'`);
     expect(sql).toContain("SOURCE_AUTO_POSITION = 1");
@@ -21,14 +21,18 @@ describe("replication set-up", () => {
     expect(sql).toMatch(/START REPLICA;\s*$/);
   });
 
-  // A restart at any step (MariaDB: even without a clone record) must not re-point replication.
+  // A restart at any step (MariaDB: even without a clone record) must not re-point replication,
+  // whether the primary is named as now or as chart versions before 0.3.0 named it (tls.sh
+  // re-points those).
   for (const [flavor, byGtid] of [["mysql", "1"], ["mariadb", "Slave_Pos"]] as const) {
-    it(`${flavor}: leaves a replica that already replicates from the primary by GTID alone`, async () => {
-      const s = sandbox(flavor, "db-2");
-      const r = await runBash(s, "replication-sidecar.sh", `${sqlCapture}\nstatus_fields() { printf 'db-0.db\\treplicator\\t${byGtid}\\n'; }\nconfigure_replication`);
-      expect(r.exitCode, r.stderr).toBe(0);
-      expect(existsSync(join(s.run, "sql"))).toBe(false);
-      expect(r.stderr).toMatch(/already points at db-0\.db/);
+    it(`${flavor}: leaves a replica that already replicates from the primary by GTID alone (under either of its names)`, async () => {
+      for (const host of ["db-0.db.ns", "db-0.db"]) {
+        const s = sandbox(flavor, "db-2");
+        const r = await runBash(s, "replication-sidecar.sh", `${sqlCapture}\nstatus_fields() { printf '${host}\\treplicator\\t${byGtid}\\n'; }\nconfigure_replication`);
+        expect(r.exitCode, r.stderr).toBe(0);
+        expect(existsSync(join(s.run, "sql"))).toBe(false);
+        expect(r.stderr).toContain(`already points at ${host} as replicator`);
+      }
     });
   }
 
@@ -41,7 +45,7 @@ describe("replication set-up", () => {
     const sql = readFileSync(join(s.run, "sql"), "utf8");
     expect(sql).toMatch(/STOP SLAVE;\s+SET GLOBAL gtid_slave_pos = '0-100-57';\s+CHANGE MASTER TO/);
     expect(sql).toContain("MASTER_USE_GTID = slave_pos");
-    expect(sql).toContain("MASTER_HOST = 'db-0.db'");
+    expect(sql).toContain("MASTER_HOST = 'db-0.db.ns'");
     expect(sql).toMatch(/START SLAVE;\s*$/);
   });
 

@@ -14,6 +14,9 @@ CONF_SRC=${CONF_SRC:-/etc/mysql-chart/conf}
 SECRETS_DIR=${SECRETS_DIR:-/etc/mysql-chart/secrets}
 # initSqlSecret's SQL, mounted into prepare-data only (initSql itself is in CONF_SRC).
 INIT_SQL_SECRET_FILE=${INIT_SQL_SECRET_FILE:-/etc/mysql-chart/init-sql/init.sql}
+# The release's CA, and the certificate and key every member presents, as a server and to its
+# peers (values: tls.certificates).
+TLS_DIR=${TLS_DIR:-/etc/mysql-chart/tls}
 SCRIPTS_DIR=${SCRIPTS_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
 DB_PORT=${DB_PORT:-3306}
 MY_CNF="$CONF_DIR/my.cnf"
@@ -59,10 +62,11 @@ pod_role() {
   if (( ${1:?pod_role needs an ordinal} == 0 )); then echo primary; else echo replica; fi
 }
 
-# peer_host ORDINAL: stable DNS name of the pod with that ordinal (<sts>-N.<headless>).
+# peer_host ORDINAL: stable DNS name of the pod with that ordinal (<sts>-N.<headless>.<namespace>,
+# which the release's certificate names; PRIMARY_HOST is ordinal 0's).
 peer_host() {
-  require_env STATEFULSET_NAME HEADLESS_SERVICE
-  printf '%s-%d.%s\n' "$STATEFULSET_NAME" "${1:?peer_host needs an ordinal}" "$HEADLESS_SERVICE"
+  require_env STATEFULSET_NAME HEADLESS_SERVICE POD_NAMESPACE
+  printf '%s-%d.%s.%s\n' "$STATEFULSET_NAME" "${1:?peer_host needs an ordinal}" "$HEADLESS_SERVICE" "$POD_NAMESPACE"
 }
 
 # donor_ordinal ORDINAL: the pod a new replica copies: the previous one (pod 1 copies the primary).
@@ -156,6 +160,45 @@ write_client_cnf() {
     } >"$tmp"
   ) || { rm -f "$tmp"; log "cannot write the option file $file"; return 1; }
   mv -f "$tmp" "$file"
+}
+
+# write_member_cnf FILE USER PASSWORD HOST: write_client_cnf for a connection to another member
+# of the release: TLS with the server verified against the release's CA (hostname included),
+# presenting the release's certificate, as the replication and clone accounts require.
+write_member_cnf() {
+  local file=${1:?write_member_cnf needs a file}
+  write_client_cnf "$file" "${2:?write_member_cnf needs a user}" "${3-}" "${4:?write_member_cnf needs a host}" "$DB_PORT" || return 1
+  {
+    echo "ssl-ca=$TLS_DIR/ca.crt"
+    echo "ssl-cert=$TLS_DIR/tls.crt"
+    echo "ssl-key=$TLS_DIR/tls.key"
+    echo "$CLIENT_VERIFY_SERVER_OPTION"
+  } >>"$file" || { log "cannot write the option file $file"; return 1; }
+}
+
+# cert_name FIELD: the subject or issuer (FIELD) of the release's certificate, in the one-line
+# form the servers compare in REQUIRE SUBJECT / ISSUER (/CN=...).
+cert_name() {
+  local field=${1:?cert_name needs subject or issuer} out
+  out=$(openssl x509 -in "$TLS_DIR/tls.crt" -noout "-$field" -nameopt compat) || { log "cannot read the $field of $TLS_DIR/tls.crt"; return 1; }
+  printf '%s\n' "${out#*=}"
+}
+
+# member_require: the REQUIRE clause of the accounts only members may use (replication, and the
+# MySQL clone): a client must present a certificate with the release certificate's subject,
+# issued by the release's CA. The password alone is not enough.
+member_require() {
+  local subject issuer
+  subject=$(cert_name subject) || return 1
+  issuer=$(cert_name issuer) || return 1
+  printf 'REQUIRE SUBJECT %s AND ISSUER %s\n' "$(sql_string "$subject")" "$(sql_string "$issuer")"
+}
+
+# tls_files_sum: one SHA-256 over the mounted CA, certificate and key (a renewed or replaced
+# certificate changes it).
+tls_files_sum() {
+  cat "$TLS_DIR/ca.crt" "$TLS_DIR/tls.crt" "$TLS_DIR/tls.key" | sha256sum | cut -c1-64
+  return "${PIPESTATUS[0]}"
 }
 
 # password_sum PASSWORD: its SHA-256, to tell a changed Secret without keeping passwords around.
@@ -312,10 +355,14 @@ run_on_datadir() {
 
 # account_sql: the SQL that gives a fresh primary its accounts (root@%, replication, clone,
 # the optional application user and database); the clone account's host and grants are the flavor's.
+# Accounts reached over the network by members only require the release's certificate (a
+# localhost-only clone account, MariaDB's, needs no certificate: only the pod itself reaches it).
 # Runs in $(...), so every step's failure is returned explicitly.
 account_sql() {
-  local root repl clone app="" root_pw repl_pw clone_pw app_pw clone_account
+  local root repl clone app="" root_pw repl_pw clone_pw app_pw clone_account members clone_require=""
   root=$(read_secret mysql-root-password) || return 1
+  members=$(member_require) || return 1
+  [[ "$CLONE_ACCOUNT_HOST" == localhost ]] || clone_require=" $members"
   repl=$(read_secret mysql-replication-password) || return 1
   clone=$(read_secret mysql-clone-password) || return 1
   if [[ -n "${APP_USER:-}" ]]; then
@@ -329,9 +376,9 @@ account_sql() {
   echo "ALTER USER 'root'@'localhost' IDENTIFIED BY $root_pw;"
   echo "CREATE USER 'root'@'%' IDENTIFIED BY $root_pw;"
   echo "GRANT ALL PRIVILEGES ON *.* TO 'root'@'%' WITH GRANT OPTION;"
-  echo "CREATE USER $(sql_string "$REPLICATION_USER")@'%' IDENTIFIED BY $repl_pw;"
+  echo "CREATE USER $(sql_string "$REPLICATION_USER")@'%' IDENTIFIED BY $repl_pw $members;"
   echo "GRANT REPLICATION SLAVE ON *.* TO $(sql_string "$REPLICATION_USER")@'%';"
-  echo "CREATE USER $clone_account IDENTIFIED BY $clone_pw;"
+  echo "CREATE USER $clone_account IDENTIFIED BY $clone_pw$clone_require;"
   echo "GRANT $CLONE_GRANTS ON *.* TO $clone_account;"
   if [[ -n "${APP_DATABASE:-}" ]]; then
     echo "CREATE DATABASE IF NOT EXISTS $(sql_ident "$APP_DATABASE");"

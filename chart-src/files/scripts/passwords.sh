@@ -87,7 +87,7 @@ reconcile_replica() {
     return
   fi
   [[ "$have" != "$sum" ]] || return 0
-  write_client_cnf "$cnf" "$REPLICATION_USER" "$pw" "$PRIMARY_HOST" "$DB_PORT" || return 1
+  write_member_cnf "$cnf" "$REPLICATION_USER" "$pw" "$PRIMARY_HOST" || return 1
   if ! sql "$cnf" --connect-timeout=5 <<<"SELECT 1" >/dev/null 2>&1; then
     rm -f "$cnf"
     if [[ -z "$WAITING_FOR_PRIMARY" ]]; then

@@ -78,9 +78,14 @@ replica_ready() {
 
 # with_fresh_login CMD...: run CMD; when it fails, refresh root's option file and run it once
 # more. During a password rotation the replicated ALTER USER can land between ensure_root_cnf's
-# check and a query, or between two queries of one probe.
+# check and a query, or between two queries of one probe. Only the answering run's output is
+# printed (a failed status read prints an empty row, which would be read as "not running").
 with_fresh_login() {
-  "$@" 2>/dev/null && return 0
+  local out
+  if out=$("$@" 2>/dev/null); then
+    [[ -z "$out" ]] || printf '%s\n' "$out"
+    return 0
+  fi
   ensure_root_cnf || return 1
   "$@"
 }

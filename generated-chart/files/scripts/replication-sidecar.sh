@@ -5,7 +5,8 @@
 # starts find it configured, and the server resumes replication by itself). Where the flavor
 # needs it (MariaDB) it first upgrades the system tables after a server version change, and
 # then serves backups to the next new replica, in the background. For the pod's life it
-# applies password changes from the Secret (passwords.sh), and a replica that can never
+# applies password changes from the Secret (passwords.sh) and keeps the pod's use of the release's
+# certificate current (tls.sh), and a replica that can never
 # continue (purged binary logs, diverged history) re-clones itself (repair-replica.sh).
 set -euo pipefail
 shopt -s inherit_errexit
@@ -13,6 +14,8 @@ shopt -s inherit_errexit
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=passwords.sh
 . "$(dirname "${BASH_SOURCE[0]}")/passwords.sh"
+# shellcheck source=tls.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tls.sh"
 # shellcheck source=repair-replica.sh
 . "$(dirname "${BASH_SOURCE[0]}")/repair-replica.sh"
 
@@ -44,14 +47,34 @@ configure_replication() {
   status=$(status_fields "$CLIENT_CNF" "$REPLICA_STATUS_SQL" "${REPLICA_FIELD[source]}" "${REPLICA_FIELD[user]}" "${REPLICA_FIELD[gtid]}") \
     || die "cannot read the replication status"
   IFS=$'\t' read -r host user mode <<<"$status"
-  if [[ "$host" == "$PRIMARY_HOST" && "$user" == "$REPLICATION_USER" && "$mode" == "$REPLICA_GTID_ON" ]]; then
-    log "replication already points at $PRIMARY_HOST as $REPLICATION_USER"
+  # Chart versions before 0.3.0 named the primary <sts>-0.<headless>; tls.sh re-points those.
+  if [[ ( "$host" == "$PRIMARY_HOST" || "$host" == "$STATEFULSET_NAME-0.$HEADLESS_SERVICE" ) \
+        && "$user" == "$REPLICATION_USER" && "$mode" == "$REPLICA_GTID_ON" ]]; then
+    log "replication already points at $host as $REPLICATION_USER"
     return 0
   fi
   repl_pw=$(read_secret mysql-replication-password) || die "cannot read the replication password"
   flavor_configure_replication "$repl_pw"
   record_applied mysql-replication-password "$repl_pw" || die "cannot record the applied replication password"
   log "replication started"
+}
+
+# start_backup_server: where the flavor serves backups to new replicas, start that server in the
+# background.
+start_backup_server() {
+  declare -F flavor_serve_backups >/dev/null || return 0
+  flavor_serve_backups &
+  BACKUP_SERVER_PID=$!
+}
+
+# restart_backup_server: start the backup server again, so it presents the certificate files
+# it just found changed (it reads them when it starts).
+restart_backup_server() {
+  [[ -n "$BACKUP_SERVER_PID" ]] || return 0
+  log "restarting the backup server with the new certificate"
+  kill -TERM "$BACKUP_SERVER_PID" 2>/dev/null || true
+  wait "$BACKUP_SERVER_PID" 2>/dev/null || true
+  start_backup_server
 }
 
 # stop: on pod deletion, stop the backup server and exit at once.
@@ -78,13 +101,15 @@ main() {
   if (( ordinal > 0 )); then
     configure_replication
   fi
-  if declare -F flavor_serve_backups >/dev/null; then
-    flavor_serve_backups &
-    BACKUP_SERVER_PID=$!
-  fi
-  log "applying password changes from the Secret every ${PASSWORD_CHECK_SECONDS:-10}s"
+  start_backup_server
+  log "applying password and certificate changes every ${PASSWORD_CHECK_SECONDS:-10}s"
   while :; do
     reconcile_passwords "$ordinal" || log "applying a password change failed; trying again"
+    reconcile_tls "$ordinal" || log "applying the certificate failed; trying again"
+    if [[ -n "$TLS_RELOADED" ]]; then
+      TLS_RELOADED=""
+      restart_backup_server
+    fi
     [[ -z "$SYSTEM_TABLES_PENDING" ]] || upgrade_system_tables
     if (( ordinal > 0 )); then check_replica_health; fi
     if [[ -n "$BACKUP_SERVER_PID" ]] && ! kill -0 "$BACKUP_SERVER_PID" 2>/dev/null; then

@@ -166,13 +166,13 @@ export function durability(ctx: () => E2e) {
     e.record("pod 0 volume lost with a lagging replica: pod gone -> pod 0 Ready", recovery.podMs, timings(recovery));
     await e.everyPodHas(ids, TABLE);
     const log = (await kubectl(e.k, ["logs", "-n", e.namespace, e.pod(0), "-c", "prepare-data"])).stdout;
-    expect(log).toContain(`copying the most advanced replica, ${e.host(1)}`);
-    expect(log).toMatch(new RegExp(`${e.host(lagging).replace(/\./g, "\\.")} lags behind ${e.host(1).replace(/\./g, "\\.")}`));
+    expect(log).toContain(`copying the most advanced replica, ${e.peerHost(1)}`);
+    expect(log).toMatch(new RegExp(`${e.peerHost(lagging).replace(/\./g, "\\.")} lags behind ${e.peerHost(1).replace(/\./g, "\\.")}`));
     expect(log).toMatch(/caught up in \d+s and points at/);
     const after = await e.dataDirs();
     for (let i = 1; i < e.replicas; i++) expect(after[i], `${e.pod(i)} kept its data directory (not re-cloned)`).toBe(before[i]);
     const s = await e.replicaStatus(lagging);
-    expect([s.io, s.sql, s.source], `${e.pod(lagging)} replicates from pod 0 again`).toEqual(["Yes", "Yes", e.host(0)]);
+    expect([s.io, s.sql, s.source], `${e.pod(lagging)} replicates from pod 0 again`).toEqual(["Yes", "Yes", e.peerHost(0)]);
   });
 
   it("a replica with its volume lost re-clones and catches up, alone", async () => {

@@ -12,7 +12,7 @@ export function replication(ctx: () => E2e) {
     for (let i = 1; i < e.replicas; i++) {
       // MariaDB has no super_read_only (the query answers 0 for it).
       expect(await e.sql(i, readOnly)).toBe(e.flavor === "mysql" ? "1\t1" : "1\t0");
-      expect(await e.replicaStatus(i)).toMatchObject({ io: "Yes", sql: "Yes", lastErrno: "0", source: e.host(0) });
+      expect(await e.replicaStatus(i)).toMatchObject({ io: "Yes", sql: "Yes", lastErrno: "0", source: e.peerHost(0) });
     }
   });
 

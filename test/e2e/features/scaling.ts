@@ -39,7 +39,7 @@ export function scaling(ctx: () => E2e) {
     e.record("scale out 3 -> 5 (two clones, until all Ready)", ms);
     for (const i of [3, 4]) {
       const rec = await cloneRecord(e, i);
-      expect(rec.donor, `donor of ${e.pod(i)}`).toBe(e.host(i - 1));
+      expect(rec.donor, `donor of ${e.pod(i)}`).toBe(e.peerHost(i - 1));
       before[i] = rec;
       e.record(`clone of ${e.pod(i)} from ${rec.donor}`, rec.ms, { bytes: rec.bytes });
       const { ms: catchUp } = await e.waitSql(i, "SELECT COUNT(*) FROM appdb.scale", "3");

@@ -58,7 +58,7 @@ export function secrets(ctx: () => E2e, releases: () => Promise<SecretReleases>)
     const { other } = await releases();
     const internal = await kubectl(other.k, ["get", "secret", "-n", other.namespace, `${other.sts}-internal`, "-o", "jsonpath={.data.mysql-clone-password}"]);
     expect(Buffer.from(internal.stdout, "base64").toString()).toMatch(/^[A-Za-z0-9]{24}$/);
-    expect(await other.replicaStatus(1)).toMatchObject({ io: "Yes", sql: "Yes", source: other.host(0) });
+    expect(await other.replicaStatus(1)).toMatchObject({ io: "Yes", sql: "Yes", source: other.peerHost(0) });
     const w = await ctx().clientSql(other.host(0), "CREATE TABLE appdb.t (id INT PRIMARY KEY); INSERT INTO appdb.t VALUES (1);", { user: "app", password: otherChartSecret["mysql-password"] });
     expect(w.exitCode, w.err).toBe(0);
     await other.waitSql(1, "SELECT COUNT(*) FROM appdb.t", "1");

@@ -4,8 +4,8 @@ import { expect, it } from "vitest";
 import { kubectl } from "../../../scripts/lib/kube.js";
 import { type E2e, TIMEOUTS, UPGRADED_CONFIG } from "../context.js";
 
-async function secretData(e: E2e): Promise<string> {
-  return (await kubectl(e.k, ["get", "secret", "-n", e.namespace, e.sts, "-o", "jsonpath={.data}"])).stdout;
+async function secretData(e: E2e, name = e.sts): Promise<string> {
+  return (await kubectl(e.k, ["get", "secret", "-n", e.namespace, name, "-o", "jsonpath={.data}"])).stdout;
 }
 
 async function podUids(e: E2e): Promise<string[]> {
@@ -36,11 +36,14 @@ export function upgrade(ctx: () => E2e) {
     expect(login.exitCode, login.err).toBe(0);
   });
 
-  it("three helm upgrades without password values leave the Secret and every login unchanged", async () => {
+  it("three helm upgrades without password values leave the Secret, the generated certificate and every login unchanged", async () => {
     const e = ctx();
     const secret = await secretData(e);
+    const certificate = await secretData(e, `${e.sts}-tls`);
+    expect(certificate).toContain("ca.key");
     for (let n = 0; n < 3; n++) await e.upgrade(UPGRADED_CONFIG);
     expect(await secretData(e)).toBe(secret);
+    expect(await secretData(e, `${e.sts}-tls`)).toBe(certificate);
     for (let i = 0; i < e.replicas; i++) {
       for (const user of ["root", "app"] as const) {
         const r = await e.clientSql(e.host(i), "SELECT CURRENT_USER()", { user });

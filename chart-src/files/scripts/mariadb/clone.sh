@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # clone.sh (MariaDB 11.8 / 10.11): how a new replica copies its donor before its first start:
-# the donor's sidecar streams a hot mariadb-backup (serve-backup.sh, after a challenge answered
-# with the clone password); the receiver checks it is whole, prepares it and records its GTID
+# the donor's sidecar streams a hot mariadb-backup over TLS (serve-backup.sh, after a challenge
+# answered with the clone password); the receiver checks it is whole, prepares it and records its GTID
 # position. prepare-data.sh calls flavor_clone_into (and retries it); serve-backup.sh uses
 # stream_answer. Sourced after lib.sh and flavor.sh.
 
@@ -39,24 +39,34 @@ stream_answer() {
   printf '%s:%s' "${1:?stream_answer needs NONCE}" "${2:?stream_answer needs SECRET}" | sha256sum | cut -c1-64
 }
 
-# receive_backup DIR DONOR PORT SECRET: answer the donor's challenge and extract its backup
-# stream into DIR; 1 when the connection, the challenge or the extraction fails.
+# receive_backup DIR DONOR PORT SECRET: connect to the donor's backup server over TLS (the donor
+# verified against the release's CA, hostname included; the release's certificate presented),
+# answer its challenge and extract its backup stream into DIR; 1 when the connection, the
+# challenge or the extraction fails. socat carries the TLS between two named pipes.
 receive_backup() {
-  local dir=${1:?receive_backup needs DIR} donor=${2:?receive_backup needs DONOR} port=${3:?receive_backup needs PORT} secret=${4:?receive_backup needs SECRET} nonce
-  exec 3<>"/dev/tcp/$donor/$port" || return 1
+  local dir=${1:?receive_backup needs DIR} donor=${2:?receive_backup needs DONOR} port=${3:?receive_backup needs PORT} secret=${4:?receive_backup needs SECRET}
+  local nonce rc=0 pipes="$RUN_DIR/backup-peer.$$" tls_pid
+  if ! { rm -rf "$pipes" && mkdir -m 700 "$pipes" && mkfifo "$pipes/to-donor" "$pipes/from-donor"; }; then
+    log "cannot create the pipes in $pipes"
+    return 1
+  fi
+  socat - "OPENSSL:$donor:$port,cert=$TLS_DIR/tls.crt,key=$TLS_DIR/tls.key,cafile=$TLS_DIR/ca.crt,verify=1" \
+    <"$pipes/to-donor" >"$pipes/from-donor" 2>"$pipes/socat.log" &
+  tls_pid=$!
+  exec 4>"$pipes/to-donor" 3<"$pipes/from-donor"
   if ! read -r -t 30 nonce <&3 || [[ ! "$nonce" =~ ^[0-9a-f]{32}$ ]]; then
-    log "no challenge from $donor:$port"
-    exec 3>&-
-    return 1
-  fi
-  if ! { stream_answer "$nonce" "$secret" && echo; } >&3; then
+    log "no challenge from $donor:$port (TLS: $(tail -n 2 "$pipes/socat.log" | tr '\n' ' '))"
+    rc=1
+  elif ! { stream_answer "$nonce" "$secret" && echo; } >&4; then
     log "could not answer the challenge of $donor:$port"
-    exec 3>&-
-    return 1
+    rc=1
+  else
+    mbstream -x -C "$dir" <&3 || rc=$?
   fi
-  local rc=0
-  mbstream -x -C "$dir" <&3 || rc=$?
-  exec 3>&-
+  exec 3<&- 4>&-
+  kill "$tls_pid" 2>/dev/null || true
+  wait "$tls_pid" 2>/dev/null || true
+  rm -rf "$pipes"
   return "$rc"
 }
 

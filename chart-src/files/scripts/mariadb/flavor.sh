@@ -14,13 +14,18 @@ REPLICA_STATUS_SQL="SHOW SLAVE STATUS"
 # The replication status columns the scripts read: threads, lag, source, account, and the
 # column that says replication positions itself by GTID (when it equals REPLICA_GTID_ON).
 declare -gA REPLICA_FIELD=([io]=Slave_IO_Running [sql]=Slave_SQL_Running [lag]=Seconds_Behind_Master
-  [source]=Master_Host [user]=Master_User [gtid]=Using_Gtid)
+  [source]=Master_Host [user]=Master_User [gtid]=Using_Gtid
+  [ssl_ca]=Master_SSL_CA_File [ssl_cert]=Master_SSL_Cert [ssl_verify]=Master_SSL_Verify_Server_Cert)
 REPLICA_GTID_ON=Slave_Pos
 # A new replication password (passwords.sh): CHANGE MASTER needs both threads stopped; the
 # position (gtid_slave_pos) is kept.
 REPLICATION_PASSWORD_STOP="STOP SLAVE"
 REPLICATION_PASSWORD_CHANGE="CHANGE MASTER TO MASTER_PASSWORD"
 REPLICATION_PASSWORD_START="START SLAVE"
+# How the client verifies a member server: CA and hostname.
+CLIENT_VERIFY_SERVER_OPTION="ssl-verify-server-cert"
+# Re-read the certificate files without a restart.
+TLS_RELOAD_SQL="FLUSH SSL"
 # The clone account: used only by mariadb-backup on the donor itself, with what a backup with
 # --slave-info needs.
 CLONE_ACCOUNT_HOST=localhost
@@ -55,8 +60,21 @@ flavor_post_account_sql() {
   echo "REVOKE READ_ONLY ADMIN ON *.* FROM 'root'@'%';"
 }
 
+# flavor_replication_tls: the replication connection's TLS options, every one explicit (11.8 and
+# 10.11 differ in their defaults): the primary verified against the release's CA with its
+# hostname, and the release's certificate presented, as the account requires.
+flavor_replication_tls() {
+  cat <<SQL
+  MASTER_SSL = 1,
+  MASTER_SSL_CA = $(sql_string "$TLS_DIR/ca.crt"),
+  MASTER_SSL_CERT = $(sql_string "$TLS_DIR/tls.crt"),
+  MASTER_SSL_KEY = $(sql_string "$TLS_DIR/tls.key"),
+  MASTER_SSL_VERIFY_SERVER_CERT = 1
+SQL
+}
+
 # flavor_configure_replication PASSWORD: point this replica at the primary with the replication
-# account from the GTID position its clone recorded, then start it.
+# account from the GTID position its clone recorded, over verified TLS, then start it.
 flavor_configure_replication() {
   local repl_pw=${1:?flavor_configure_replication needs PASSWORD} gtid
   [[ -f "$DATADIR/$CLONE_RECORD_NAME" ]] || die "no clone record ($DATADIR/$CLONE_RECORD_NAME): cannot tell the GTID position to start from"
@@ -72,17 +90,21 @@ CHANGE MASTER TO
   MASTER_USER = $(sql_string "$REPLICATION_USER"),
   MASTER_PASSWORD = $(sql_password "$repl_pw"),
   MASTER_USE_GTID = slave_pos,
+$(flavor_replication_tls),
   MASTER_CONNECT_RETRY = ${CONNECT_RETRY_SECONDS:-5};
 START SLAVE;
 SQL
 }
 
 # flavor_serve_backups: the backup server, run in the background by the sidecar: socat accepts
-# one connection at a time and runs serve-backup.sh on it. socat exits promptly on SIGTERM.
+# one TLS connection at a time, from a client presenting a certificate of the release's CA, and
+# runs serve-backup.sh on it. It reads the certificate files when it starts (the sidecar restarts
+# it when they change). socat exits promptly on SIGTERM.
 flavor_serve_backups() {
   require_env BACKUP_PORT
-  log "serving backups to new replicas on port $BACKUP_PORT"
-  exec socat "TCP-LISTEN:$BACKUP_PORT,reuseaddr,fork,max-children=1" "EXEC:$SCRIPTS_DIR/serve-backup.sh"
+  log "serving backups to new replicas on port $BACKUP_PORT (TLS, client certificate of the release's CA required)"
+  exec socat "OPENSSL-LISTEN:$BACKUP_PORT,reuseaddr,fork,max-children=1,cert=$TLS_DIR/tls.crt,key=$TLS_DIR/tls.key,cafile=$TLS_DIR/ca.crt,verify=1" \
+    "EXEC:$SCRIPTS_DIR/serve-backup.sh"
 }
 
 # flavor_gtid_state CNF: the replica's replication position (gtid_slave_pos).
@@ -115,13 +137,15 @@ flavor_gtid_subset() {
     }'
 }
 
-# flavor_repoint CNF HOST: make that replica replicate from HOST from its own GTID position,
-# keeping its account.
+# flavor_repoint CNF HOST [OPTIONS]: make that replica replicate from HOST from its own GTID
+# position, keeping its account, with more connection OPTIONS if given (tls.sh adds the TLS
+# options).
 flavor_repoint() {
-  local cnf=${1:?flavor_repoint needs CNF} host=${2:?flavor_repoint needs HOST}
+  local cnf=${1:?flavor_repoint needs CNF} host=${2:?flavor_repoint needs HOST} options=${3-}
   sql "$cnf" <<SQL
 STOP SLAVE;
-CHANGE MASTER TO MASTER_HOST = $(sql_string "$host"), MASTER_USE_GTID = slave_pos;
+CHANGE MASTER TO MASTER_HOST = $(sql_string "$host"), MASTER_USE_GTID = slave_pos${options:+,
+$options};
 START SLAVE;
 SQL
 }

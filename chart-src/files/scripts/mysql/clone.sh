@@ -16,7 +16,7 @@ flavor_clone_into() {
   root_pw=$(read_secret mysql-root-password) || return 1
   require_env CLONE_USER
 
-  write_client_cnf "$donor_cnf" "$CLONE_USER" "$clone_pw" "$donor" "$DB_PORT" || return 1
+  write_member_cnf "$donor_cnf" "$CLONE_USER" "$clone_pw" "$donor" || return 1
   log "waiting for donor $donor to answer as $CLONE_USER"
   wait_for_server "$donor_cnf" "${DONOR_WAIT_SECONDS:-600}" "donor $donor" || { log "donor $donor did not answer"; return 1; }
   rm -f "$donor_cnf"
@@ -27,11 +27,16 @@ flavor_clone_into() {
   start_temp_server "$dir" "$sock" "${FLAVOR_SKIP_REPLICA_START[@]}" || { log "temporary server did not start"; return 1; }
   wait_for_server "$cnf" 300 "temporary server" || { stop_temp_server "$cnf"; return 1; }
 
+  # TLS: the donor verified against the release's CA (the clone plugin checks no hostname), the
+  # release's certificate presented, as the clone account requires.
   log "cloning from $donor:$DB_PORT"
   # The server replaces its data with the donor's; having no supervisor to restart it,
   # it then reports ER 3707 and shuts down. The next start finishes the clone.
   out=$(sql "$cnf" 2>&1 <<SQL
 SET GLOBAL clone_valid_donor_list = $(sql_string "$donor:$DB_PORT");
+SET GLOBAL clone_ssl_ca = $(sql_string "$TLS_DIR/ca.crt");
+SET GLOBAL clone_ssl_cert = $(sql_string "$TLS_DIR/tls.crt");
+SET GLOBAL clone_ssl_key = $(sql_string "$TLS_DIR/tls.key");
 CLONE INSTANCE FROM $(sql_string "$CLONE_USER")@$(sql_string "$donor"):$DB_PORT IDENTIFIED BY $(sql_string "$clone_pw") REQUIRE SSL;
 SQL
   ) || true

@@ -14,12 +14,17 @@ REPLICA_STATUS_SQL="SHOW REPLICA STATUS"
 # The replication status columns the scripts read: threads, lag, source, account, and the
 # column that says replication positions itself by GTID (when it equals REPLICA_GTID_ON).
 declare -gA REPLICA_FIELD=([io]=Replica_IO_Running [sql]=Replica_SQL_Running [lag]=Seconds_Behind_Source
-  [source]=Source_Host [user]=Source_User [gtid]=Auto_Position)
+  [source]=Source_Host [user]=Source_User [gtid]=Auto_Position
+  [ssl_ca]=Source_SSL_CA_File [ssl_cert]=Source_SSL_Cert [ssl_verify]=Source_SSL_Verify_Server_Cert)
 REPLICA_GTID_ON=1
 # A new replication password (passwords.sh): only the receiver thread stops, for a moment.
 REPLICATION_PASSWORD_STOP="STOP REPLICA IO_THREAD"
 REPLICATION_PASSWORD_CHANGE="CHANGE REPLICATION SOURCE TO SOURCE_PASSWORD"
 REPLICATION_PASSWORD_START="START REPLICA IO_THREAD"
+# How the client verifies a member server: CA and hostname.
+CLIENT_VERIFY_SERVER_OPTION="ssl-mode=VERIFY_IDENTITY"
+# Re-read the certificate files without a restart.
+TLS_RELOAD_SQL="ALTER INSTANCE RELOAD TLS"
 # The clone account: used over the network by the new replica; BACKUP_ADMIN is all the clone
 # plugin needs on a donor.
 CLONE_ACCOUNT_HOST=%
@@ -44,13 +49,24 @@ flavor_post_account_sql() {
   :
 }
 
+# flavor_replication_tls: the replication connection's TLS options: the primary verified against
+# the release's CA with its hostname (SOURCE_HOST is <fullname>-0.<headless>, which the
+# certificate names), and the release's certificate presented, as the account requires.
+flavor_replication_tls() {
+  cat <<SQL
+  SOURCE_SSL = 1,
+  SOURCE_SSL_CA = $(sql_string "$TLS_DIR/ca.crt"),
+  SOURCE_SSL_CERT = $(sql_string "$TLS_DIR/tls.crt"),
+  SOURCE_SSL_KEY = $(sql_string "$TLS_DIR/tls.key"),
+  SOURCE_SSL_VERIFY_SERVER_CERT = 1
+SQL
+}
+
 # flavor_configure_replication PASSWORD: point this replica at the primary with the replication
-# account, GTID auto-positioning and TLS (the caching_sha2_password account needs a secure
-# connection; the server's auto-generated certificate is used without CA verification), then
-# start it.
+# account, GTID auto-positioning and verified TLS (flavor_replication_tls), then start it.
 flavor_configure_replication() {
   local repl_pw=${1:?flavor_configure_replication needs PASSWORD}
-  log "pointing replication at $PRIMARY_HOST:$DB_PORT (GTID auto-position, TLS)"
+  log "pointing replication at $PRIMARY_HOST:$DB_PORT (GTID auto-position, TLS verified against the release's CA)"
   sql "$CLIENT_CNF" <<SQL || die "configuring replication failed"
 STOP REPLICA;
 CHANGE REPLICATION SOURCE TO
@@ -59,7 +75,7 @@ CHANGE REPLICATION SOURCE TO
   SOURCE_USER = $(sql_string "$REPLICATION_USER"),
   SOURCE_PASSWORD = $(sql_password "$repl_pw"),
   SOURCE_AUTO_POSITION = 1,
-  SOURCE_SSL = 1,
+$(flavor_replication_tls),
   SOURCE_CONNECT_RETRY = ${CONNECT_RETRY_SECONDS:-5},
   SOURCE_RETRY_COUNT = 31536000;
 START REPLICA;
@@ -108,13 +124,15 @@ flavor_gtid_subset() {
     }'
 }
 
-# flavor_repoint CNF HOST: make that replica replicate from HOST, keeping its account and its
-# position (auto-positioning sends the source what it already has).
+# flavor_repoint CNF HOST [OPTIONS]: make that replica replicate from HOST, keeping its account and
+# its position (auto-positioning sends the source what it already has), with more connection
+# OPTIONS if given (tls.sh adds the TLS options).
 flavor_repoint() {
-  local cnf=${1:?flavor_repoint needs CNF} host=${2:?flavor_repoint needs HOST}
+  local cnf=${1:?flavor_repoint needs CNF} host=${2:?flavor_repoint needs HOST} options=${3-}
   sql "$cnf" <<SQL
 STOP REPLICA;
-CHANGE REPLICATION SOURCE TO SOURCE_HOST = $(sql_string "$host");
+CHANGE REPLICATION SOURCE TO SOURCE_HOST = $(sql_string "$host")${options:+,
+$options};
 START REPLICA;
 SQL
 }
