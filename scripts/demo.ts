@@ -58,13 +58,14 @@ async function main() {
     }, { timeoutMs: 60_000, intervalMs: 500 });
     step(`read it back on replica ${release}-${i} (${took} ms)`);
   }
-  // As an application would: over the network, to the replica's stable name (here even as root).
+  // Over the network, to the replica's stable name, even as root (root over the network is for the
+  // release's own pods, and this runs in one, presenting the release's certificate).
   const refused = await podScript(
     k,
     namespace,
     `${release}-1`,
     container,
-    `pw=$(read_secret mysql-root-password); write_client_cnf /tmp/tcp.cnf root "$pw" ${release}-1.${release} 3306; sql /tmp/tcp.cnf`,
+    `pw=$(read_secret mysql-root-password); write_member_cnf /tmp/tcp.cnf root "$pw" ${release}-1.${release}.${namespace}; sql /tmp/tcp.cnf`,
     "INSERT INTO demo.greetings (msg) VALUES ('sent to a replica')",
   );
   const why = refused.stderr.split("\n").find((l) => /ERROR/.test(l)) ?? refused.stderr.trim();

@@ -47,11 +47,11 @@ characters, so the name is at most 52. That is the chart's longest suffix: the o
 {{- end }}
 
 {{- /* Accounts. */}}
-{{- $reserved := list "root" "mysql" "mysql.sys" "mysql.session" "mysql.infoschema" "mariadb.sys" "public" }}
+{{- $reserved := list "root" "mysql" "mysql.sys" "mysql.session" "mysql.infoschema" "mariadb.sys" "public" "mysql_chart_test" }}
 {{- range $k := list "replicationUser" "cloneUser" "username" }}
 {{- $user := index $a $k | default "" | toString }}
 {{- if has (lower $user) $reserved }}
-{{- $errors = append $errors (printf "auth.%s %q is a reserved account of the server (root, mysql, mysql.sys, mysql.session, mysql.infoschema, mariadb.sys, PUBLIC, in any letter case); choose another name" $k $user) }}
+{{- $errors = append $errors (printf "auth.%s %q is a reserved account (the server's root, mysql, mysql.sys, mysql.session, mysql.infoschema, mariadb.sys, PUBLIC, or the chart's helm test account mysql_chart_test, in any letter case); choose another name" $k $user) }}
 {{- end }}
 {{- end }}
 {{- if eq $a.replicationUser $a.cloneUser }}

@@ -211,6 +211,8 @@ backup port. Use: $f := include "mysql.flavor" . | fromJson.
   value: {{ .Values.auth.username | quote }}
 - name: APP_DATABASE
   value: {{ .Values.auth.database | quote }}
+- name: REMOTE_ROOT
+  value: {{ .Values.auth.remoteRoot | quote }}
 {{- if .Values.auth.existingSecret }}
 - name: INTERNAL_SECRETS_DIR
   value: /etc/mysql-chart/secrets-internal

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { defaultsOf, loadSchema } from "../../scripts/generator/schema.js";
 import { helm } from "../../scripts/lib/helm.js";
-import { apply, connect, deleteNamespaces, diagnose, isReady, kubectl, type Kube, podSql, replicaStatus, RESTRICTED_POD, sleep, waitAllReady, waitFor, waitPodReady } from "../../scripts/lib/kube.js";
+import { apply, connect, deleteNamespaces, diagnose, isReady, kubectl, type Kube, podScript, podSql, replicaStatus, RESTRICTED_POD, sleep, waitAllReady, waitFor, waitPodReady } from "../../scripts/lib/kube.js";
 import { type Flavor, imageFor, upgradeInstall } from "../../scripts/lib/release.js";
 import { LAYOUT, projectRoot, toolPath } from "../../scripts/lib/tools.js";
 import { recordPhase } from "../helpers/report.js";
@@ -201,14 +201,32 @@ export class E2e {
     return { out: r.stdout.trim(), err: r.stderr.trim(), exitCode: r.exitCode ?? -1 };
   }
 
+  /** Does USER log in with PASSWORD on pod ORDINAL through its local socket (as kubectl exec users do)? */
+  async socketLogin(ordinal: number, user: string, password: string): Promise<boolean> {
+    const body = `read -r pw; f=$(mktemp -p /run/mysqld); write_client_cnf "$f" ${user} "$pw"; sql "$f" <<<"SELECT 1"; rc=$?; rm -f "$f"; exit $rc`;
+    const r = await podScript(this.k, this.namespace, this.pod(ordinal), this.container, body, `${password}\n`);
+    return r.exitCode === 0;
+  }
+
+  /**
+   * SQL over TCP from pod FROM's sidecar, as a member of the release (presenting its certificate),
+   * to pod ORDINAL as USER (default root, which over the network only members may be); never throws.
+   */
+  async memberSql(from: number, ordinal: number, q: string, user: "root" | "replicator" | "clone" = "root") {
+    const key = { root: "mysql-root-password", replicator: "mysql-replication-password", clone: "mysql-clone-password" }[user];
+    const body = `pw=$(read_secret ${key}); f=$(mktemp -p /run/mysqld); write_member_cnf "$f" ${user} "$pw" ${this.peerHost(ordinal)}; sql "$f" --connect-timeout=5; rc=$?; rm -f "$f"; exit $rc`;
+    const r = await podScript(this.k, this.namespace, this.pod(from), "replication", body, q);
+    return { out: r.stdout.trim(), err: r.stderr.trim(), exitCode: r.exitCode ?? -1 };
+  }
+
   /**
    * A client that inserts rows 1..COUNT into TABLE (id INT PRIMARY KEY) on the primary, one every
    * INTERVAL ms, retrying each until acknowledged or the deadline; prints "ack N" per acknowledged row.
    */
   startWriter(count: number, intervalMs = 200, table = "appdb.writes"): { proc: ResultPromise; acked: () => number[] } {
     const body = `. /opt/mysql-chart/scripts/lib.sh; . /opt/mysql-chart/scripts/flavor.sh
-      pw=$(read_secret mysql-root-password) || exit 1
-      write_client_cnf /run/mysqld/w.cnf root "$pw" ${this.host(0)} ${CHART.port} || exit 1
+      pw=$(read_secret mysql-password) || exit 1
+      write_client_cnf /run/mysqld/w.cnf app "$pw" ${this.host(0)} ${CHART.port} || exit 1
       for i in $(seq 1 ${count}); do
         for try in $(seq 1 300); do
           if sql /run/mysqld/w.cnf --connect-timeout=2 <<<"INSERT INTO ${table} (id) VALUES ($i)" 2>/dev/null; then echo "ack $i"; break; fi

@@ -162,10 +162,15 @@ export class LocalPods {
     return r.stdout.trim();
   }
 
-  /** SQL as USER (the application user by default) over TCP to pod ORDINAL; returns the result (never throws). */
-  async appSql(ordinal: number, statements: string, user: "app" | "root" = "app") {
+  /**
+   * SQL as USER (the application user by default) over TCP to pod ORDINAL, from that pod; returns
+   * the result (never throws). Root logs in as a member of the release would (root@'%' requires
+   * the release's certificate); MEMBER=false tries without it.
+   */
+  async appSql(ordinal: number, statements: string, user: "app" | "root" = "app", member = user === "root") {
     const key = user === "app" ? "mysql-password" : "mysql-root-password";
-    const body = `pw=$(read_secret ${key}); write_client_cnf /tmp/tcp.cnf ${user} "$pw" db-${ordinal}.db 3306; sql /tmp/tcp.cnf`;
+    const write = member ? `write_member_cnf /tmp/tcp.cnf ${user} "$pw" db-${ordinal}.db.local` : `write_client_cnf /tmp/tcp.cnf ${user} "$pw" db-${ordinal}.db.local 3306`;
+    const body = `pw=$(read_secret ${key}); ${write}; sql /tmp/tcp.cnf`;
     return this.bash(ordinal, body, statements);
   }
 

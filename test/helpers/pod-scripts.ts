@@ -51,6 +51,7 @@ export const testPasswords = {
   "mysql-replication-password": "repl-pass",
   "mysql-clone-password": "clone-pass",
   "mysql-password": "app-pass",
+  "mysql-test-password": "test-pass",
 };
 
 /** The Secret's files. */

@@ -86,6 +86,13 @@ describe("TLS certificate", () => {
     expect(await refused("tls.certificates.source=selfSigned")).toMatch(/tls\/certificates\/source/);
   });
 
+  it("root over the network is for the release's own pods unless auth.remoteRoot: the value reaches every script", async () => {
+    for (const [set, want] of [[{}, "false"], [{ "auth.remoteRoot": true }, "true"]] as const) {
+      const sts = findDoc(await render({ set }), "StatefulSet").spec.template.spec;
+      for (const c of [...sts.initContainers, ...sts.containers]) expect(envOf(c, "REMOTE_ROOT"), c.name).toBe(want);
+    }
+  });
+
   it("tls.requireSecureTransport reaches the server's config step", async () => {
     const off = findDoc(await render(), "StatefulSet").spec.template.spec;
     expect(envOf(container(off, "choose-config"), "REQUIRE_SECURE_TRANSPORT")).toBe("false");

@@ -94,8 +94,9 @@ for (const f of flavors) {
       }
     });
 
-    it("the replication and clone accounts refuse the right password without the release's certificate", async () => {
-      const accounts = f.flavor === "mysql" ? [["replicator", "mysql-replication-password"], ["clone", "mysql-clone-password"]] : [["replicator", "mysql-replication-password"]];
+    it("the replication and clone accounts, and root over the network, refuse the right password without the release's certificate", async () => {
+      const accounts = [["replicator", "mysql-replication-password"], ["root", "mysql-root-password"]];
+      if (f.flavor === "mysql") accounts.push(["clone", "mysql-clone-password"]);
       for (const [user, key] of accounts) {
         const plain = await pods.bash(2, `write_client_cnf /tmp/plain.cnf ${user} "$(read_secret ${key})" db-0.db.local 3306; sql /tmp/plain.cnf --ssl-ca=$TLS_DIR/ca.crt <<<"SELECT 1"`);
         expect(plain.exitCode, `${user} without a certificate`).not.toBe(0);

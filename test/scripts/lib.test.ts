@@ -38,13 +38,20 @@ describe("lib.sh", () => {
         expect(statSync(f).mode & 0o777).toBe(0o600);
   });
 
-  it("builds accounts with a password each, the application user only when asked; replication and clone accounts need the release's certificate", async () => {
+  it("builds accounts with a password each, the application user only when asked; replication, clone and network root need the release's certificate", async () => {
     const s = sandbox("mysql", "db-0");
     const plain = (await runBash(s, null, "account_sql")).stdout;
     expect(plain).toContain("ALTER USER 'root'@'localhost' IDENTIFIED BY 'r00t''pa\"ss\\\\word';");
     // Members only: the replication and clone accounts require the release's certificate.
     expect(plain).toContain("CREATE USER 'replicator'@'%' IDENTIFIED BY 'repl-pass' REQUIRE SUBJECT '/CN=db' AND ISSUER '/CN=db-ca';");
     expect(plain).toContain("CREATE USER 'clone'@'%' IDENTIFIED BY 'clone-pass' REQUIRE SUBJECT '/CN=db' AND ISSUER '/CN=db-ca';");
+    // Root over the network: members only, unless auth.remoteRoot.
+    expect(plain).toContain("CREATE USER 'root'@'%' IDENTIFIED BY 'r00t''pa\"ss\\\\word' REQUIRE SUBJECT '/CN=db' AND ISSUER '/CN=db-ca';");
+    const remote = (await runBash(s, null, "account_sql", { REMOTE_ROOT: "true" })).stdout;
+    expect(remote).toContain("CREATE USER 'root'@'%' IDENTIFIED BY 'r00t''pa\"ss\\\\word' REQUIRE NONE;");
+    // The helm test's account owns its database and nothing else.
+    expect(plain).toContain("CREATE USER IF NOT EXISTS 'mysql_chart_test'@'%' IDENTIFIED BY 'test-pass';");
+    expect(plain).toContain("GRANT ALL PRIVILEGES ON `mysql_chart_test`.* TO 'mysql_chart_test'@'%';");
     expect(plain).toContain("GRANT REPLICATION SLAVE ON *.* TO 'replicator'@'%';");
     expect(plain).toContain("GRANT BACKUP_ADMIN ON *.* TO 'clone'@'%';");
     expect(plain).not.toMatch(/app-pass|CREATE DATABASE/);

@@ -15,10 +15,22 @@ const sqlStub = `sql() {
   cat >>"$RUN_DIR/sql"
 }`;
 
+/** The primary's step without the helm test account's creation (its own test below). */
+const skipTestAccount = "ensure_test_account() { :; }\n";
+
 describe("passwords.sh on the primary", () => {
+  it("creates the helm test account once per sidecar start (releases from before 0.3.0 lack it), owning only its database", async () => {
+    const s = sandbox("mysql", "db-0");
+    const r = await runBash(s, null, `${sqlStub}\nreconcile_passwords 0; reconcile_passwords 0`);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(read(join(s.run, "sql"))).toBe(
+      "CREATE USER IF NOT EXISTS 'mysql_chart_test'@'%' IDENTIFIED BY 'test-pass';\nGRANT ALL PRIVILEGES ON `mysql_chart_test`.* TO 'mysql_chart_test'@'%';\n",
+    );
+  });
+
   it("takes the Secret's passwords as applied on first sight, then ALTERs root (both hosts) once when it changes", async () => {
     const s = sandbox("mysql", "db-0");
-    const step = () => runBash(s, null, `${sqlStub}\nreconcile_passwords 0`);
+    const step = () => runBash(s, null, `${sqlStub}\n${skipTestAccount}reconcile_passwords 0`);
     expect((await step()).exitCode).toBe(0);
     expect(read(join(s.run, "sql"))).toBe("");
     expect(read(join(s.dataRoot, "passwords.applied"))).not.toContain(testPasswords["mysql-root-password"]);
@@ -35,9 +47,9 @@ describe("passwords.sh on the primary", () => {
     for (const [flavor, cloneHost] of [["mysql", "%"], ["mariadb", "localhost"]] as const) {
       const s = sandbox(flavor, "db-0");
       const env = { APP_USER: "app" };
-      await runBash(s, null, `${sqlStub}\nreconcile_passwords 0`, env);
+      await runBash(s, null, `${sqlStub}\n${skipTestAccount}reconcile_passwords 0`, env);
       for (const k of ["mysql-replication-password", "mysql-clone-password", "mysql-password"]) writeFileSync(join(s.secrets, k), `new-${k}`);
-      const r = await runBash(s, null, `${sqlStub}\nreconcile_passwords 0`, env);
+      const r = await runBash(s, null, `${sqlStub}\n${skipTestAccount}reconcile_passwords 0`, env);
       expect(r.exitCode, r.stderr).toBe(0);
       expect(read(join(s.run, "sql")).split("\n").filter(Boolean)).toEqual([
         "ALTER USER 'replicator'@'%' IDENTIFIED BY 'new-mysql-replication-password';",
@@ -49,11 +61,11 @@ describe("passwords.sh on the primary", () => {
 
   it("retries a failed ALTER USER on the next step instead of recording it as applied", async () => {
     const s = sandbox("mariadb", "db-0");
-    await runBash(s, null, `${sqlStub}\nreconcile_passwords 0`);
+    await runBash(s, null, `${sqlStub}\n${skipTestAccount}reconcile_passwords 0`);
     writeFileSync(join(s.secrets, "mysql-replication-password"), "rotated-replication-pw");
-    const failing = await runBash(s, null, `sql() { cat >/dev/null; return 1; }\nreconcile_passwords 0 || echo "step failed" >&2`);
+    const failing = await runBash(s, null, `sql() { cat >/dev/null; return 1; }\n${skipTestAccount}reconcile_passwords 0 || echo "step failed" >&2`);
     expect(failing.stderr).toMatch(/ALTER USER for mysql-replication-password failed/);
-    const r = await runBash(s, null, `${sqlStub}\nreconcile_passwords 0`);
+    const r = await runBash(s, null, `${sqlStub}\n${skipTestAccount}reconcile_passwords 0`);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(read(join(s.run, "sql"))).toContain("ALTER USER 'replicator'@'%' IDENTIFIED BY 'rotated-replication-pw';");
   });

@@ -44,7 +44,7 @@ describe("tls.sh", () => {
     expect(read(join(m.run, "sql"))).toBe("FLUSH SSL;\n");
   });
 
-  for (const [flavor, accounts] of [["mysql", ["'replicator'@'%'", "'clone'@'%'"]], ["mariadb", ["'replicator'@'%'"]]] as const) {
+  for (const [flavor, accounts] of [["mysql", ["'replicator'@'%'", "'clone'@'%'", "'root'@'%'"]], ["mariadb", ["'replicator'@'%'", "'root'@'%'"]]] as const) {
     it(`${flavor}: on the primary, makes ${accounts.join(" and ")} require the release's certificate, once`, async () => {
       const s = sandbox(flavor, "db-0");
       const shown = join(s.run, "shown");
@@ -61,6 +61,15 @@ describe("tls.sh", () => {
       expect(read(join(s.run, "sql"))).toBe("");
     });
   }
+
+  it("with auth.remoteRoot root@'%' requires no certificate (made so if it did), the internal accounts still do", async () => {
+    const s = sandbox("mysql", "db-0");
+    const shown = "CREATE USER `x`@`%` IDENTIFIED BY PASSWORD 'x' REQUIRE SUBJECT '/CN=db' AND ISSUER '/CN=db-ca'";
+    const r = await runBash(s, "tls.sh", `${sqlStub}\nsql_value() { echo "${shown}"; }\nensure_member_accounts`, { REMOTE_ROOT: "true" });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(read(join(s.run, "sql"))).toBe("ALTER USER 'root'@'%' REQUIRE NONE;\n");
+    expect(r.stderr).toMatch(/auth\.remoteRoot is on/);
+  });
 
   it("on a replica of an older release, waits until the primary accepts the release's certificate, then re-points replication with verified TLS at the primary's current name", async () => {
     const s = sandbox("mysql", "db-2");

@@ -43,7 +43,21 @@ primary_accounts() {
   echo "mysql-root-password 'root'@'localhost' 'root'@'%'"
   echo "mysql-replication-password $(sql_string "$REPLICATION_USER")@'%'"
   echo "mysql-clone-password $(sql_string "$CLONE_USER")@$(sql_string "$CLONE_ACCOUNT_HOST")"
+  echo "mysql-test-password $(sql_string "$TEST_USER")@'%'"
   [[ -z "${APP_USER:-}" ]] || echo "mysql-password $(sql_string "$APP_USER")@'%'"
+}
+
+TEST_ACCOUNT_ENSURED=""
+
+# ensure_test_account: on the primary, once per sidecar start, create the helm test's account if
+# it is missing (releases from before 0.3.0 have none) with the Secret's password.
+ensure_test_account() {
+  local pw quoted
+  [[ -z "$TEST_ACCOUNT_ENSURED" ]] || return 0
+  pw=$(read_secret mysql-test-password) || return 1
+  quoted=$(sql_password "$pw") || return 1
+  test_account_sql "$quoted" | sql "$CLIENT_CNF" || { log "creating the account $TEST_USER failed"; return 1; }
+  TEST_ACCOUNT_ENSURED=1
 }
 
 # reconcile_primary: ALTER USER every account whose Secret password differs from the applied one.
@@ -140,6 +154,7 @@ reconcile_passwords() {
   local ordinal=${1:?reconcile_passwords needs an ordinal}
   ensure_root_cnf || return 1
   if (( ordinal == 0 )); then
+    ensure_test_account || return 1
     reconcile_primary
   else
     reconcile_replica

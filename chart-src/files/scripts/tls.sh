@@ -5,7 +5,8 @@
 #   kubelet updates the mounted files), the server re-reads them without a restart, and
 #   TLS_RELOADED tells the sidecar to restart its backup server with them;
 # - on the primary, the accounts only members may use require the release's certificate (a
-#   release installed by a chart version before 0.3.0 created them without);
+#   release installed by a chart version before 0.3.0 created them without), and root@'%'
+#   follows auth.remoteRoot;
 # - on a replica whose replication connection does not yet verify the primary or present the
 #   release's certificate (the same releases), once the primary accepts such a connection,
 #   replication is re-pointed with those TLS options, and at the primary's name the certificate
@@ -39,10 +40,12 @@ reload_tls_if_changed() {
   MEMBER_TLS_DONE=""
 }
 
-# member_accounts: the accounts only members may use, written 'user'@'host'.
+# member_accounts: the accounts only members may use, written 'user'@'host': replication, the
+# MySQL clone account, and root over the network unless REMOTE_ROOT=true.
 member_accounts() {
   echo "$(sql_string "$REPLICATION_USER")@'%'"
   [[ "$CLONE_ACCOUNT_HOST" == localhost ]] || echo "$(sql_string "$CLONE_USER")@$(sql_string "$CLONE_ACCOUNT_HOST")"
+  [[ "${REMOTE_ROOT:-false}" == true ]] || echo "'root'@'%'"
 }
 
 # ensure_member_accounts: on the primary, ALTER USER each member-only account whose REQUIRE does not
@@ -61,6 +64,13 @@ ensure_member_accounts() {
     log "the account $account now requires the release's certificate ($require)"
     sql "$CLIENT_CNF" <<<"ALTER USER $account $require;" || { log "ALTER USER $account failed"; return 1; }
   done < <(member_accounts)
+  if [[ "${REMOTE_ROOT:-false}" == true ]]; then
+    shown=$(sql_value "$CLIENT_CNF" "SHOW CREATE USER 'root'@'%'") || { log "cannot read the account 'root'@'%'"; return 1; }
+    if [[ "$shown" == *"$(sql_string "$subject")"* ]]; then
+      log "auth.remoteRoot is on: 'root'@'%' no longer requires the release's certificate"
+      sql "$CLIENT_CNF" <<<"ALTER USER 'root'@'%' REQUIRE NONE;" || { log "ALTER USER 'root'@'%' failed"; return 1; }
+    fi
+  fi
   MEMBER_TLS_DONE=1
 }
 

@@ -20,6 +20,8 @@ INIT_SQL_SECRET_FILE=${INIT_SQL_SECRET_FILE:-/etc/mysql-chart/init-sql/init.sql}
 TLS_DIR=${TLS_DIR:-/etc/mysql-chart/tls}
 SCRIPTS_DIR=${SCRIPTS_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
 DB_PORT=${DB_PORT:-3306}
+# The helm test pod's account: it owns the mysql_chart_test database and nothing else.
+TEST_USER=mysql_chart_test
 MY_CNF="$CONF_DIR/my.cnf"
 # Present while the sidecar deliberately reconnects replication (a password change).
 # shellcheck disable=SC2034 # used by passwords.sh and probe.sh
@@ -105,7 +107,7 @@ check_secrets() {
 
 # required_secret_keys: the Secret keys this release needs (the application user's only when set).
 required_secret_keys() {
-  echo mysql-root-password mysql-replication-password mysql-clone-password
+  echo mysql-root-password mysql-replication-password mysql-clone-password mysql-test-password
   [[ -z "${APP_USER:-}" ]] || echo mysql-password
 }
 
@@ -163,17 +165,26 @@ write_client_cnf() {
   mv -f "$tmp" "$file"
 }
 
-# write_member_cnf FILE USER PASSWORD HOST: write_client_cnf for a connection to another member
-# of the release: TLS with the server verified against the release's CA (hostname included),
-# presenting the release's certificate, as the replication and clone accounts require.
-write_member_cnf() {
-  local file=${1:?write_member_cnf needs a file}
-  write_client_cnf "$file" "${2:?write_member_cnf needs a user}" "${3-}" "${4:?write_member_cnf needs a host}" "$DB_PORT" || return 1
+# write_tls_client_cnf FILE USER PASSWORD HOST: write_client_cnf for a TLS connection to HOST
+# that verifies the server against the release's CA, hostname included.
+write_tls_client_cnf() {
+  local file=${1:?write_tls_client_cnf needs a file}
+  write_client_cnf "$file" "${2:?write_tls_client_cnf needs a user}" "${3-}" "${4:?write_tls_client_cnf needs a host}" "$DB_PORT" || return 1
   {
     echo "ssl-ca=$TLS_DIR/ca.crt"
+    echo "$CLIENT_VERIFY_SERVER_OPTION"
+  } >>"$file" || { log "cannot write the option file $file"; return 1; }
+}
+
+# write_member_cnf FILE USER PASSWORD HOST: write_tls_client_cnf for a connection to another
+# member of the release, also presenting the release's certificate, as the members-only accounts
+# require.
+write_member_cnf() {
+  local file=${1:?write_member_cnf needs a file}
+  write_tls_client_cnf "$@" || return 1
+  {
     echo "ssl-cert=$TLS_DIR/tls.crt"
     echo "ssl-key=$TLS_DIR/tls.key"
-    echo "$CLIENT_VERIFY_SERVER_OPTION"
   } >>"$file" || { log "cannot write the option file $file"; return 1; }
 }
 
@@ -333,11 +344,21 @@ copy_with_retries() {
   return 1
 }
 
-# remote_root_cnf FILE HOST: an option file logging in as root to HOST over the network.
+# remote_root_cnf FILE HOST: an option file logging in as root to HOST over the network, as a
+# member of the release (root@'%' requires the release's certificate unless REMOTE_ROOT=true).
 remote_root_cnf() {
   local pw
   pw=$(read_secret mysql-root-password) || return 1
-  write_client_cnf "${1:?remote_root_cnf needs FILE}" root "$pw" "${2:?remote_root_cnf needs HOST}" "$DB_PORT"
+  write_member_cnf "${1:?remote_root_cnf needs FILE}" root "$pw" "${2:?remote_root_cnf needs HOST}"
+}
+
+# root_require: the REQUIRE clause of root@'%': the release's certificate, or none when REMOTE_ROOT=true.
+root_require() {
+  if [[ "${REMOTE_ROOT:-false}" == true ]]; then
+    echo "REQUIRE NONE"
+  else
+    member_require
+  fi
 }
 
 # run_on_datadir DIR < SQL: run SQL as root on a private temporary server over DIR (no network,
@@ -354,15 +375,19 @@ run_on_datadir() {
   return "$rc"
 }
 
-# account_sql: the SQL that gives a fresh primary its accounts (root@%, replication, clone,
-# the optional application user and database); the clone account's host and grants are the flavor's.
+# account_sql: the SQL that gives a fresh primary its accounts (root@%, replication, clone, the
+# helm test's, the optional application user and database); the clone account's host and grants
+# are the flavor's.
 # Accounts reached over the network by members only require the release's certificate (a
-# localhost-only clone account, MariaDB's, needs no certificate: only the pod itself reaches it).
+# localhost-only clone account, MariaDB's, needs no certificate: only the pod itself reaches it),
+# and so does root@'%' unless REMOTE_ROOT=true.
 # Runs in $(...), so every step's failure is returned explicitly.
 account_sql() {
-  local root repl clone app="" root_pw repl_pw clone_pw app_pw clone_account members clone_require=""
+  local root repl clone app="" test root_pw repl_pw clone_pw app_pw test_pw clone_account members clone_require="" root_requires
   root=$(read_secret mysql-root-password) || return 1
+  test=$(read_secret mysql-test-password) || return 1
   members=$(member_require) || return 1
+  root_requires=$(root_require) || return 1
   [[ "$CLONE_ACCOUNT_HOST" == localhost ]] || clone_require=" $members"
   repl=$(read_secret mysql-replication-password) || return 1
   clone=$(read_secret mysql-clone-password) || return 1
@@ -375,12 +400,14 @@ account_sql() {
   clone_pw=$(sql_password "$clone") || return 1
   clone_account="$(sql_string "$CLONE_USER")@$(sql_string "$CLONE_ACCOUNT_HOST")"
   echo "ALTER USER 'root'@'localhost' IDENTIFIED BY $root_pw;"
-  echo "CREATE USER 'root'@'%' IDENTIFIED BY $root_pw;"
+  echo "CREATE USER 'root'@'%' IDENTIFIED BY $root_pw $root_requires;"
   echo "GRANT ALL PRIVILEGES ON *.* TO 'root'@'%' WITH GRANT OPTION;"
   echo "CREATE USER $(sql_string "$REPLICATION_USER")@'%' IDENTIFIED BY $repl_pw $members;"
   echo "GRANT REPLICATION SLAVE ON *.* TO $(sql_string "$REPLICATION_USER")@'%';"
   echo "CREATE USER $clone_account IDENTIFIED BY $clone_pw$clone_require;"
   echo "GRANT $CLONE_GRANTS ON *.* TO $clone_account;"
+  test_pw=$(sql_password "$test") || return 1
+  test_account_sql "$test_pw"
   if [[ -n "${APP_DATABASE:-}" ]]; then
     echo "CREATE DATABASE IF NOT EXISTS $(sql_ident "$APP_DATABASE");"
   fi
@@ -391,6 +418,13 @@ account_sql() {
       echo "GRANT ALL PRIVILEGES ON $(sql_ident "$APP_DATABASE").* TO $(sql_string "$APP_USER")@'%';"
     fi
   fi
+}
+
+# test_account_sql QUOTED_PASSWORD: the helm test pod's account (idempotent: also run on the
+# primaries of releases from before 0.3.0): it owns the mysql_chart_test database and nothing else.
+test_account_sql() {
+  echo "CREATE USER IF NOT EXISTS $(sql_string "$TEST_USER")@'%' IDENTIFIED BY ${1:?test_account_sql needs a password};"
+  echo "GRANT ALL PRIVILEGES ON \`mysql_chart_test\`.* TO $(sql_string "$TEST_USER")@'%';"
 }
 
 # initialize_primary DIR: build a fresh primary's data directory in DIR: system tables,

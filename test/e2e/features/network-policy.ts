@@ -78,7 +78,7 @@ export function networkPolicy(ctx: () => E2e, flavor: Flavor) {
     expect(await canConnect(e, "labelled-client", e.host(0), CHART.port), "a labelled pod of the namespace").toBe(true);
     expect(await canConnect(e, "outside-client", fqdn, CHART.port, { namespace: other }), "a listed client in another namespace").toBe(true);
     expect(await canConnect(e, "outside-unlisted", fqdn, CHART.port, { namespace: other }), "an unlisted pod of that namespace").toBe(false);
-    const r = await e.clientSql(e.host(0), "SELECT 1", { client: "labelled-client" });
+    const r = await e.clientSql(e.host(0), "SELECT 1", { client: "labelled-client", user: "app" });
     expect(r.exitCode, r.err).toBe(0);
     await e.upgrade({ ...UPGRADED_CONFIG, "networkPolicy.allowExternal": true });
     expect(await canConnect(e, "client", e.host(0), CHART.port)).toBe(true);

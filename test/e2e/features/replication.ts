@@ -32,8 +32,10 @@ export function replication(ctx: () => E2e) {
       const r = await e.clientSql(e.host(i), "INSERT INTO appdb.notes VALUES (100, 'on a replica');", { user: "app" });
       expect(r.exitCode, `write accepted by ${e.pod(i)}`).not.toBe(0);
       expect(r.err).toMatch(/read.only|1290/i);
-      const asRoot = await e.clientSql(e.host(i), "INSERT INTO appdb.notes VALUES (101, 'root on a replica');", { user: "root" });
+      // Even root, over the network from the primary's pod (root@'%' is for the release's own pods).
+      const asRoot = await e.memberSql(0, i, "INSERT INTO appdb.notes VALUES (101, 'root on a replica');");
       expect(asRoot.exitCode, `root's write accepted by ${e.pod(i)}`).not.toBe(0);
+      expect(asRoot.err).toMatch(/read.only|1290|1836/i);
     }
     expect(await e.sql(0, "SELECT COUNT(*) FROM appdb.notes WHERE id >= 100")).toBe("0");
   });
@@ -42,7 +44,7 @@ export function replication(ctx: () => E2e) {
     const e = ctx();
     const ids = new Set<string>();
     for (let n = 0; n < 30 && ids.size < 2; n++) {
-      const r = await e.clientSql(`${e.sts}-read`, "SELECT @@server_id");
+      const r = await e.clientSql(`${e.sts}-read`, "SELECT @@server_id", { user: "app" });
       expect(r.exitCode, r.err).toBe(0);
       ids.add(r.out);
     }

@@ -1,7 +1,8 @@
 // TLS and the members-only accounts, as seen from the cluster: replication is encrypted and
 // verifies the primary; with tls.requireSecureTransport a plaintext client is refused and a
-// verifying one gets a cipher; the replication and clone accounts refuse their own password
-// from any pod that is not a member of the release.
+// verifying one gets a cipher; the replication and clone accounts, and root over the network
+// (auth.remoteRoot is off by default), refuse their own password from any pod that is not a member
+// of the release.
 // Expects: the release installed with at least 3 pods, the client pod, and the "helm upgrade"
 // feature's UPGRADED_CONFIG applied (tls.requireSecureTransport=true). Creates a namespace of
 // its own for an outside pod.
@@ -59,19 +60,22 @@ export function tls(ctx: () => E2e, flavor: Flavor) {
 
   it("with tls.requireSecureTransport a plaintext client is refused, and a client verifying the CA and the hostname gets a cipher", async () => {
     const e = ctx();
-    const root = await secretValue(e, "mysql-root-password");
+    const app = await secretValue(e, "mysql-password");
     const host = e.peerHost(0);
-    const plain = await rawSql(e, "client", host, "root", root, "SELECT 1", opts.plain);
+    const plain = await rawSql(e, "client", host, "app", app, "SELECT 1", opts.plain);
     expect(plain.exitCode, plain.out).not.toBe(0);
     expect(plain.err).toMatch(/insecure transport/i);
-    const verified = await rawSql(e, "client", host, "root", root, "SHOW STATUS LIKE 'Ssl_cipher'", opts.verified("/etc/mysql-chart/tls/ca.crt"));
+    const verified = await rawSql(e, "client", host, "app", app, "SHOW STATUS LIKE 'Ssl_cipher'", opts.verified("/etc/mysql-chart/tls/ca.crt"));
     expect(verified.exitCode, verified.err).toBe(0);
     expect(verified.out).toMatch(/^Ssl_cipher\t\S+/);
   });
 
-  it("the replication and clone accounts refuse their own password from a pod of the namespace, a client-labelled pod, another namespace's pod, and with another CA's certificate", async () => {
+  it("the replication and clone accounts, and root over the network, refuse their own password from a pod of the namespace, a client-labelled pod, another namespace's pod, and with another CA's certificate", async () => {
     const e = ctx();
-    const accounts: [string, string][] = [["replicator", await secretValue(e, "mysql-replication-password")]];
+    const accounts: [string, string][] = [
+      ["replicator", await secretValue(e, "mysql-replication-password")],
+      ["root", await secretValue(e, "mysql-root-password")],
+    ];
     if (!FLAVORS[flavor].backupPort) accounts.push(["clone", await secretValue(e, "mysql-clone-password")]);
     const other = await createNamespace(e.k, "e2e-tls-outside");
     outside.push(other);
