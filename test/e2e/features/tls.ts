@@ -8,9 +8,9 @@
 // its own for an outside pod.
 import { afterAll, expect, it } from "vitest";
 import { FLAVORS } from "../../../scripts/lib/flavors.js";
-import { createNamespace, deleteNamespaces, enforceRestricted, kubectl, podScript } from "../../../scripts/lib/kube.js";
+import { createNamespace, deleteNamespaces, enforceRestricted, kubectl, podScript, waitFor } from "../../../scripts/lib/kube.js";
 import type { Flavor } from "../../../scripts/lib/release.js";
-import { CHART, type E2e } from "../context.js";
+import { CHART, type E2e, TIMEOUTS, UPGRADED_CONFIG } from "../context.js";
 
 /** The flavor's client options: no TLS at all; TLS required (server not verified); TLS verified against CA with the hostname. */
 function clientTls(flavor: Flavor) {
@@ -106,5 +106,71 @@ export function tls(ctx: () => E2e, flavor: Flavor) {
       expect(member.exitCode, `${user} from a member: ${member.stderr}`).toBe(0);
       expect(member.stdout.trim()).toBe("1");
     }
+  });
+
+  it("a new certificate from a new CA (the generated Secret deleted, helm upgrade) is picked up without a restart, and replication resumes", async () => {
+    const e = ctx();
+    const pods = async () =>
+      (await kubectl(e.k, ["get", "pods", "-n", e.namespace, "-l", `app.kubernetes.io/instance=${e.release}`, "-o", "jsonpath={range .items[*]}{.metadata.name}={.metadata.uid}/{.status.containerStatuses[*].restartCount} {end}"])).stdout
+        .trim().split(" ").filter((p) => /^\S+-\d+=/.test(p)).sort();
+    const before = await pods();
+    const oldCa = (await kubectl(e.k, ["get", "secret", "-n", e.namespace, `${e.sts}-tls`, "-o", "jsonpath={.data.ca\\.crt}"])).stdout;
+    const t0 = Date.now();
+    await kubectl(e.k, ["delete", "secret", "-n", e.namespace, `${e.sts}-tls`]);
+    await e.upgrade(UPGRADED_CONFIG);
+    const newCa = (await kubectl(e.k, ["get", "secret", "-n", e.namespace, `${e.sts}-tls`, "-o", "jsonpath={.data.ca\\.crt}"])).stdout;
+    expect(newCa).not.toBe(oldCa);
+    // A pod update makes the kubelet refresh Secret volumes now rather than at its next sync.
+    const all = [...Array(e.replicas).keys()].map((i) => e.pod(i));
+    await kubectl(e.k, ["annotate", "pod", "-n", e.namespace, ...all, "client", `e2e/certificate=${Date.now()}`, "--overwrite"]);
+    const app = await secretValue(e, "mysql-password");
+    for (let i = 0; i < e.replicas; i++) {
+      // Verified against the new CA: the server presents the new certificate.
+      await waitFor(`${e.pod(i)} presenting the new certificate`, async () => {
+        const r = await rawSql(e, "client", e.peerHost(i), "app", app, "SELECT 1", opts.verified("/etc/mysql-chart/tls/ca.crt"));
+        return r.exitCode === 0 || undefined;
+      }, { timeoutMs: TIMEOUTS.readiness * 3, intervalMs: TIMEOUTS.poll });
+    }
+    e.record("certificate replaced: every server presents the new one", Date.now() - t0);
+    // New replication connections verify the primary against the new CA and present the new certificate.
+    const word = FLAVORS[flavor].replica;
+    for (let i = 1; i < e.replicas; i++) await e.sql(i, `STOP ${word} IO_THREAD; START ${word} IO_THREAD;`);
+    await e.sql(0, "CREATE TABLE IF NOT EXISTS appdb.rotation (id INT PRIMARY KEY); REPLACE INTO appdb.rotation VALUES (1);");
+    for (let i = 1; i < e.replicas; i++) {
+      await e.waitSql(i, "SELECT COUNT(*) FROM appdb.rotation", "1");
+      expect(await e.replicaStatus(i), e.pod(i)).toMatchObject({ io: "Yes", sql: "Yes" });
+    }
+    e.record("certificate replaced: replication verified with the new CA on every replica", Date.now() - t0);
+    for (let i = 0; i < e.replicas; i++) {
+      const logs = await kubectl(e.k, ["logs", "-n", e.namespace, e.pod(i), "-c", "replication"]);
+      expect(logs.stdout, e.pod(i)).toMatch(/certificate files .* changed: the server re-reads them/);
+    }
+    expect(await pods(), "no pod restarted or was replaced").toEqual(before);
+  });
+
+  it("measures what TLS costs a clone's transfer: a donor's data directory sent between two pods over TLS and over plain TCP (reported; the bound is 1.3x)", async () => {
+    const e = ctx();
+    const tls = "cert=/etc/mysql-chart/tls/tls.crt,key=/etc/mysql-chart/tls/tls.key,cafile=/etc/mysql-chart/tls/ca.crt,verify=1";
+    const runs: Record<"plain" | "tls", { ms: number; bytes: number }[]> = { plain: [], tls: [] };
+    for (let n = 0; n < 3; n++) {
+      for (const mode of ["plain", "tls"] as const) {
+        const listen = mode === "plain" ? "TCP-LISTEN:3399,reuseaddr" : `OPENSSL-LISTEN:3399,reuseaddr,${tls}`;
+        const connect = mode === "plain" ? `TCP:${e.peerHost(2)}:3399` : `OPENSSL:${e.peerHost(2)}:3399,${tls}`;
+        const receiver = kubectl(e.k, ["exec", "-n", e.namespace, e.pod(2), "-c", "replication", "--", "bash", "-c", `socat -u ${listen} STDOUT | wc -c`], { timeoutMs: 300_000 });
+        await new Promise((r) => setTimeout(r, 1500));
+        const send = `start=$(date +%s%N); tar -C /var/lib/mysql/data -cf - . 2>/dev/null | socat -u STDIN ${connect},retry=20,interval=0.2; echo $(( ($(date +%s%N) - start) / 1000000 ))`;
+        const sent = await kubectl(e.k, ["exec", "-n", e.namespace, e.pod(1), "-c", "replication", "--", "bash", "-c", send], { timeoutMs: 300_000 });
+        const bytes = Number((await receiver).stdout.trim());
+        expect(bytes, `${mode} transfer received`).toBeGreaterThan(1_000_000);
+        runs[mode].push({ ms: Number(sent.stdout.trim()), bytes });
+      }
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const plain = median(runs.plain.map((r) => r.ms));
+    const withTls = median(runs.tls.map((r) => r.ms));
+    const bytes = runs.tls[0].bytes;
+    const mbps = (ms: number) => Math.round((bytes / 1e6 / (ms / 1000)) * 10) / 10;
+    e.record("data directory sent pod to pod over plain TCP (median of 3)", plain, { bytes, mbPerSecond: mbps(plain) });
+    e.record("data directory sent pod to pod over TLS (median of 3)", withTls, { bytes, mbPerSecond: mbps(withTls), ratioToPlain: Math.round((withTls / plain) * 100) / 100 });
   });
 }
