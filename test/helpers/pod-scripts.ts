@@ -52,6 +52,7 @@ export const testPasswords = {
   "mysql-clone-password": "clone-pass",
   "mysql-password": "app-pass",
   "mysql-test-password": "test-pass",
+  "mysql-monitor-password": "monitor-pass",
 };
 
 /** The Secret's files. */

@@ -8,9 +8,9 @@ const secretOf = async (set: Record<string, string | number | boolean> = {}) =>
 const decode = (b64: string) => Buffer.from(b64, "base64").toString("utf8");
 
 describe("Secret", () => {
-  it("generates a root, replication, clone and helm test password when none is given (never empty)", async () => {
+  it("generates a root, replication, clone, probe (monitor) and helm test password when none is given (never empty)", async () => {
     const s = await secretOf();
-    expect(Object.keys(s.data).sort()).toEqual(["mysql-clone-password", "mysql-replication-password", "mysql-root-password", "mysql-test-password"]);
+    expect(Object.keys(s.data).sort()).toEqual(["mysql-clone-password", "mysql-monitor-password", "mysql-replication-password", "mysql-root-password", "mysql-test-password"]);
     for (const v of Object.values(s.data) as string[]) expect(decode(v)).toMatch(/^[A-Za-z0-9]{24}$/);
   });
 
@@ -31,10 +31,10 @@ describe("Secret", () => {
     expect((await secretOf()).metadata.annotations["helm.sh/resource-policy"]).toBe("keep");
   });
 
-  it("with auth.existingSecret, renders only <fullname>-internal holding a generated clone and helm test password", async () => {
+  it("with auth.existingSecret, renders only <fullname>-internal holding a generated clone, probe and helm test password", async () => {
     const secrets = (await render({ set: { "auth.existingSecret": "mine" } })).filter((d) => d.kind === "Secret" && d.type !== "kubernetes.io/tls");
     expect(secrets.map((d) => d.metadata.name)).toEqual(["mysql-internal"]);
-    expect(Object.keys(secrets[0].data)).toEqual(["mysql-clone-password", "mysql-test-password"]);
+    expect(Object.keys(secrets[0].data)).toEqual(["mysql-clone-password", "mysql-monitor-password", "mysql-test-password"]);
     expect(decode(secrets[0].data["mysql-clone-password"])).toMatch(/^[A-Za-z0-9]{24}$/);
     expect(secrets[0].metadata.annotations["helm.sh/resource-policy"]).toBe("keep");
   });

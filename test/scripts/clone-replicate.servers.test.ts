@@ -106,6 +106,19 @@ for (const f of flavors) {
       }
     });
 
+    it("the probes log in as the monitor account, which reads the replication status and nothing else", async () => {
+      const grants = f.flavor === "mysql" ? "GRANT REPLICATION CLIENT ON *.* TO `mysql_chart_monitor`@`localhost`" : "GRANT SLAVE MONITOR ON *.* TO `mysql_chart_monitor`@`localhost`";
+      for (const i of [0, 1, 2]) {
+        const probe = await pods.bash(i, `rm -f "$RUN_DIR/client-monitor.cnf"; /opt/mysql-chart/scripts/probe.sh readiness && grep -c mysql_chart_monitor "$RUN_DIR/client-monitor.cnf"`);
+        expect(probe.stdout.trim(), `db-${i}: ${probe.stderr}`).toBe("1");
+        const shown = (await pods.sql(i, "SHOW GRANTS FOR 'mysql_chart_monitor'@'localhost'")).replace(/ IDENTIFIED BY PASSWORD '[^']*'/, "");
+        expect(shown.split("\n")).toEqual([grants]);
+        const status = f.flavor === "mysql" ? "SHOW REPLICA STATUS" : "SHOW SLAVE STATUS";
+        const reads = await pods.bash(i, `sql "$RUN_DIR/client-monitor.cnf" <<<"${status}" >/dev/null && echo ok; sql "$RUN_DIR/client-monitor.cnf" <<<"SELECT COUNT(*) FROM appdb.t" || echo denied`);
+        expect(reads.stdout.trim(), `db-${i}`).toBe("ok\ndenied");
+      }
+    });
+
     it("uses row-based binlogs and distinct server ids", async () => {
       for (const i of [0, 1, 2]) {
         expect(await pods.sql(i, "SELECT @@binlog_format")).toBe("ROW");
@@ -126,7 +139,12 @@ for (const f of flavors) {
     });
 
     if (f.flavor === "mariadb") {
+      // Pod 1 was just restarted: its sidecar serves backups again once its server is up.
+      const backupServerUp = () =>
+        waitFor("db-1's backup server", async () => (await pods.bash(2, "(exec 3<>/dev/tcp/db-1.db.local/3307)")).exitCode === 0, { timeoutMs: 60_000, intervalMs: 500 });
+
       it("refuses to stream a backup to a peer that does not know the clone password", async () => {
+        await backupServerUp();
         const r = await pods.bash(2, `receive_backup /tmp/stolen db-1.db.local 3307 wrong-password; echo "rc=$?"`);
         expect(r.stdout + r.stderr).not.toMatch(/rc=0/);
         const files = await pods.bash(2, "ls /tmp/stolen 2>/dev/null | wc -l");
@@ -135,6 +153,7 @@ for (const f of flavors) {
       });
 
       it("refuses to stream a backup to a peer whose certificate another CA signed, even with the clone password", async () => {
+        await backupServerUp();
         const other = `mkdir -p /tmp/other && cd /tmp/other
           openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 1 -subj /CN=db-ca 2>/dev/null
           openssl req -newkey rsa:2048 -nodes -keyout tls.key -out tls.csr -subj /CN=db 2>/dev/null

@@ -15,16 +15,17 @@ const sqlStub = `sql() {
   cat >>"$RUN_DIR/sql"
 }`;
 
-/** The primary's step without the helm test account's creation (its own test below). */
-const skipTestAccount = "ensure_test_account() { :; }\n";
+/** The primary's step without the creation of the chart's own accounts (its own test below). */
+const skipTestAccount = "ensure_chart_accounts() { :; }\n";
 
 describe("passwords.sh on the primary", () => {
-  it("creates the helm test account once per sidecar start (releases from before 0.3.0 lack it), owning only its database", async () => {
+  it("creates the helm test's and the probes' accounts once per sidecar start (releases from before 0.3.0 lack them), each with only what it needs", async () => {
     const s = sandbox("mysql", "db-0");
     const r = await runBash(s, null, `${sqlStub}\nreconcile_passwords 0; reconcile_passwords 0`);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(read(join(s.run, "sql"))).toBe(
-      "CREATE USER IF NOT EXISTS 'mysql_chart_test'@'%' IDENTIFIED BY 'test-pass';\nGRANT ALL PRIVILEGES ON `mysql_chart_test`.* TO 'mysql_chart_test'@'%';\n",
+      "CREATE USER IF NOT EXISTS 'mysql_chart_test'@'%' IDENTIFIED BY 'test-pass';\nGRANT ALL PRIVILEGES ON `mysql_chart_test`.* TO 'mysql_chart_test'@'%';\n" +
+        "CREATE USER IF NOT EXISTS 'mysql_chart_monitor'@'localhost' IDENTIFIED BY 'monitor-pass';\nGRANT REPLICATION CLIENT ON *.* TO 'mysql_chart_monitor'@'localhost';\n",
     );
   });
 

@@ -1,5 +1,5 @@
 // probe.sh: when a pod is Ready, and that liveness never looks at replication.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runBash, type Sandbox, sandbox } from "../helpers/pod-scripts.js";
@@ -78,6 +78,25 @@ describe("probe.sh readiness", () => {
     const never = await runBash(sandbox("mysql", "db-1"), "probe.sh", `sql() { cat >/dev/null; }\nstatus_fields() { return 1; }\nmain readiness`);
     expect(never.exitCode).not.toBe(0);
     expect(never.stdout).toMatch(/cannot read the replication status/);
+  });
+
+  it("logs in as the monitor account, and as root only while that account cannot log in (a release from before 0.3.0)", async () => {
+    const s = sandbox("mysql", "db-1");
+    const used = join(s.run, "used");
+    const body = `sql() { cat >/dev/null; [[ "$1" != *client-monitor.cnf || -e "$RUN_DIR/monitor-exists" ]]; }
+status_fields() { echo "$1" >>"${used}"; printf 'Yes\\tYes\\t0\\n'; }
+main readiness`;
+    writeFileSync(join(s.run, "monitor-exists"), "");
+    const withMonitor = await runBash(s, "probe.sh", body);
+    expect(withMonitor.exitCode, withMonitor.stderr).toBe(0);
+    expect(readFileSync(used, "utf8")).toBe(`${join(s.run, "client-monitor.cnf")}\n`);
+    expect(readFileSync(join(s.run, "client-monitor.cnf"), "utf8")).toContain('user="mysql_chart_monitor"');
+    expect(existsSync(join(s.run, "client-root.cnf")), "root's option file is not even written").toBe(false);
+    rmSync(join(s.run, "monitor-exists"));
+    rmSync(used);
+    const withoutMonitor = await runBash(s, "probe.sh", body);
+    expect(withoutMonitor.exitCode, withoutMonitor.stderr).toBe(0);
+    expect(readFileSync(used, "utf8")).toBe(`${join(s.run, "client-root.cnf")}\n`);
   });
 
   it("never looks at replication for liveness", async () => {

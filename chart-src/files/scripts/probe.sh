@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# probe.sh startup|liveness|readiness: the database container's probes. Each authenticates as
-# root through the local socket. Liveness never looks at replication (a broken replica must
+# probe.sh startup|liveness|readiness: the database container's probes. Each logs in through the
+# local socket as the monitor account (MONITOR_USER: it may read the replication status and
+# nothing else), or as root while that account does not exist yet (a release from before 0.3.0,
+# until its primary's sidecar has created it). Liveness never looks at replication (a broken replica must
 # not be restarted in a loop); readiness on a replica also requires its data to be at most
 # MAX_LAG_SECONDS old: both replication threads running within that lag, or, while its source
 # cannot be reached (the primary restarting or recovering), last in contact recently enough.
@@ -43,9 +45,26 @@ source_away_within_bound() {
   echo "source unreachable: data at most ${age}s old, within ${MAX_LAG_SECONDS:-60}s: still Ready"
 }
 
+MONITOR_CNF="$RUN_DIR/client-monitor.cnf"
+# The option file the checks log in with (choose_login).
+PROBE_CNF=""
+
+# choose_login: PROBE_CNF is the monitor account's option file when that account logs in, else
+# root's (refreshed by ensure_root_cnf).
+choose_login() {
+  local pw
+  if pw=$(read_secret mysql-monitor-password 2>/dev/null) && write_client_cnf "$MONITOR_CNF" "$MONITOR_USER" "$pw" \
+      && sql "$MONITOR_CNF" --connect-timeout=4 <<<"SELECT 1" >/dev/null 2>&1; then
+    PROBE_CNF=$MONITOR_CNF
+    return 0
+  fi
+  ensure_root_cnf || return 1
+  PROBE_CNF=$CLIENT_CNF
+}
+
 # replication_status: "IO<TAB>SQL<TAB>LAG" of this replica.
 replication_status() {
-  status_fields "$CLIENT_CNF" "$REPLICA_STATUS_SQL" "${REPLICA_FIELD[io]}" "${REPLICA_FIELD[sql]}" "${REPLICA_FIELD[lag]}"
+  status_fields "$PROBE_CNF" "$REPLICA_STATUS_SQL" "${REPLICA_FIELD[io]}" "${REPLICA_FIELD[sql]}" "${REPLICA_FIELD[lag]}"
 }
 
 # replica_ready: 0 when the data is at most MAX_LAG_SECONDS behind the primary (see above).
@@ -75,23 +94,23 @@ replica_ready() {
   record_contact "$lag" || echo "cannot write $IN_CONTACT_RECORD (Ready anyway)"
 }
 
-# with_fresh_login CMD...: run CMD; when it fails, refresh root's option file and run it once
-# more. During a password rotation the replicated ALTER USER can land between ensure_root_cnf's
-# check and a query, or between two queries of one probe. Only the answering run's output is
-# printed (a failed status read prints an empty row, which would be read as "not running").
+# with_fresh_login CMD...: run CMD; when it fails, choose the login again and run it once more.
+# During a password rotation the replicated ALTER USER can land between the login's check and a
+# query, or between two queries of one probe. Only the answering run's output is printed (a
+# failed status read prints an empty row, which would be read as "not running").
 with_fresh_login() {
   local out
   if out=$("$@" 2>/dev/null); then
     [[ -z "$out" ]] || printf '%s\n' "$out"
     return 0
   fi
-  ensure_root_cnf || return 1
+  choose_login || return 1
   "$@"
 }
 
-# server_answers: 0 when the server answers root over the socket.
+# server_answers: 0 when the server answers over the socket.
 server_answers() {
-  sql "$CLIENT_CNF" --connect-timeout=4 <<<"SELECT 1" >/dev/null
+  sql "$PROBE_CNF" --connect-timeout=4 <<<"SELECT 1" >/dev/null
 }
 
 main() {
@@ -102,7 +121,7 @@ main() {
     [[ "$mode" != readiness ]]
     return
   fi
-  ensure_root_cnf
+  choose_login
   case "$mode" in
     startup|liveness)
       with_fresh_login server_answers

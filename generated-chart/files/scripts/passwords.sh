@@ -45,20 +45,25 @@ primary_accounts() {
   echo "mysql-replication-password $(sql_string "$REPLICATION_USER")@'%'"
   echo "mysql-clone-password $(sql_string "$CLONE_USER")@$(sql_string "$CLONE_ACCOUNT_HOST")"
   echo "mysql-test-password $(sql_string "$TEST_USER")@'%'"
+  echo "mysql-monitor-password $(sql_string "$MONITOR_USER")@'localhost'"
   [[ -z "${APP_USER:-}" ]] || echo "mysql-password $(sql_string "$APP_USER")@'%'"
 }
 
-TEST_ACCOUNT_ENSURED=""
+CHART_ACCOUNTS_ENSURED=""
 
-# ensure_test_account: on the primary, once per sidecar start, create the helm test's account if
-# it is missing (releases from before 0.3.0 have none) with the Secret's password.
-ensure_test_account() {
-  local pw quoted
-  [[ -z "$TEST_ACCOUNT_ENSURED" ]] || return 0
-  pw=$(read_secret mysql-test-password) || return 1
-  quoted=$(sql_password "$pw") || return 1
-  test_account_sql "$quoted" | sql "$CLIENT_CNF" || { log "creating the account $TEST_USER failed"; return 1; }
-  TEST_ACCOUNT_ENSURED=1
+# ensure_chart_accounts: on the primary, once per sidecar start, create the helm test's and the
+# probes' accounts if they are missing (releases from before 0.3.0 have neither) with the
+# Secret's passwords; replicas receive them by replication.
+ensure_chart_accounts() {
+  local test monitor
+  [[ -z "$CHART_ACCOUNTS_ENSURED" ]] || return 0
+  test=$(read_secret mysql-test-password) || return 1
+  monitor=$(read_secret mysql-monitor-password) || return 1
+  test=$(sql_password "$test") || return 1
+  monitor=$(sql_password "$monitor") || return 1
+  { test_account_sql "$test"; monitor_account_sql "$monitor"; } | sql "$CLIENT_CNF" \
+    || { log "creating the accounts $TEST_USER and $MONITOR_USER failed"; return 1; }
+  CHART_ACCOUNTS_ENSURED=1
 }
 
 # reconcile_primary: ALTER USER every account whose Secret password differs from the applied one.
@@ -155,7 +160,7 @@ reconcile_passwords() {
   local ordinal=${1:?reconcile_passwords needs an ordinal}
   ensure_root_cnf || return 1
   if (( ordinal == 0 )); then
-    ensure_test_account || return 1
+    ensure_chart_accounts || return 1
     reconcile_primary
   else
     reconcile_replica

@@ -31,6 +31,8 @@ TLS_RELOAD_SQL="FLUSH SSL"
 # --slave-info needs.
 CLONE_ACCOUNT_HOST=localhost
 CLONE_GRANTS="RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR, SLAVE MONITOR"
+# The probes' account reads SHOW SLAVE STATUS.
+MONITOR_GRANTS="SLAVE MONITOR"
 # Where a clone records its donor and GTID position (read by the sidecar, kept for people).
 CLONE_RECORD_NAME=mysql-chart-clone.info
 

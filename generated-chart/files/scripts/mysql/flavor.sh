@@ -29,6 +29,8 @@ TLS_RELOAD_SQL="ALTER INSTANCE RELOAD TLS"
 # plugin needs on a donor.
 CLONE_ACCOUNT_HOST=%
 CLONE_GRANTS="BACKUP_ADMIN"
+# The probes' account reads SHOW REPLICA STATUS.
+MONITOR_GRANTS="REPLICATION CLIENT"
 
 # flavor_initialize_datadir DIR: create the system tables in the new directory DIR.
 flavor_initialize_datadir() {
