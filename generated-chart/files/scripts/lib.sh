@@ -378,8 +378,8 @@ run_on_datadir() {
 }
 
 # account_sql: the SQL that gives a fresh primary its accounts (root@%, replication, clone, the
-# helm test's, the probes', the optional application user and database); the clone account's host and grants
-# are the flavor's.
+# helm test's, the probes', the optional application user and database); the clone account's
+# host and grants are the flavor's.
 # Accounts reached over the network by members only require the release's certificate (a
 # localhost-only clone account, MariaDB's, needs no certificate: only the pod itself reaches it),
 # and so does root@'%' unless REMOTE_ROOT=true.
