@@ -119,6 +119,14 @@ for (const f of flavors) {
       }
     });
 
+    it("re-reading the certificate files on a replica writes nothing to its binary log (no transaction the primary lacks)", async () => {
+      const executed = f.flavor === "mysql" ? "SELECT @@GLOBAL.gtid_executed" : "SELECT @@GLOBAL.gtid_binlog_state";
+      const before = await pods.sql(1, executed);
+      const r = await pods.bash(1, `sql "$CLIENT_CNF" <<<"$TLS_RELOAD_SQL"`);
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(await pods.sql(1, executed)).toBe(before);
+    });
+
     it("uses row-based binlogs and distinct server ids", async () => {
       for (const i of [0, 1, 2]) {
         expect(await pods.sql(i, "SELECT @@binlog_format")).toBe("ROW");
