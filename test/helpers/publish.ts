@@ -199,8 +199,13 @@ export const FIXED_PASSWORDS = {
   "auth.clonePassword": "clone-pw-for-render",
 };
 
-/** `helm template` of CHART (a directory or a .tgz) with FIXED_PASSWORDS and a certificate from a named Secret (a generated one is random too). */
+/**
+ * `helm template` of CHART (a directory or a .tgz) with FIXED_PASSWORDS and a certificate from a
+ * named Secret (a generated one is random too). The internal accounts' passwords, which values
+ * cannot set, are always generated: their values are masked, their keys kept.
+ */
 export async function renderForComparison(chart: string): Promise<string> {
   const { helmTemplate } = await import("../../scripts/lib/helm.js");
-  return helmTemplate(chart, { set: { ...FIXED_PASSWORDS, "tls.certificates.source": "existingSecret", "tls.certificates.existingSecret": "render-tls" } });
+  const text = await helmTemplate(chart, { set: { ...FIXED_PASSWORDS, "tls.certificates.source": "existingSecret", "tls.certificates.existingSecret": "render-tls" } });
+  return text.replace(/^( {2}mysql-(?:test|monitor)-password): "[A-Za-z0-9+/=]+"$/gm, '$1: "<generated>"');
 }
