@@ -75,7 +75,7 @@ ensure_member_accounts() {
 }
 
 # ensure_replication_tls: on a replica, re-point replication with the TLS options
-# (flavor_replication_tls) once the primary accepts a connection made with them.
+# (replication_tls_options) once the primary accepts a connection made with them.
 ensure_replication_tls() {
   local status ca cert verify host pw cnf="$RUN_DIR/replication-tls-check.cnf"
   require_env PRIMARY_HOST REPLICATION_USER
@@ -91,26 +91,16 @@ ensure_replication_tls() {
     return 0
   fi
   pw=$(read_secret mysql-replication-password) || return 1
-  write_member_cnf "$cnf" "$REPLICATION_USER" "$pw" "$PRIMARY_HOST" || return 1
-  if ! sql "$cnf" --connect-timeout=5 <<<"SELECT 1" >/dev/null 2>&1; then
-    rm -f "$cnf"
+  if ! primary_accepts_replication "$cnf" "$pw"; then
     if [[ -z "$WAITING_FOR_PRIMARY_TLS" ]]; then
       log "replication does not verify the primary's certificate yet; waiting for the primary to accept a connection with the release's certificate"
       WAITING_FOR_PRIMARY_TLS=1
     fi
     return 0
   fi
-  rm -f "$cnf"
   log "the primary accepts the release's certificate: re-pointing replication with TLS verified against the release's CA"
-  # The probe reads this marker: threads stopped by this deliberate reconnection are not a failure.
-  touch "$REPOINTING_MARKER" || return 1
-  if ! flavor_repoint "$CLIENT_CNF" "$PRIMARY_HOST" "$(flavor_replication_tls)"; then
-    rm -f "$REPOINTING_MARKER"
-    log "re-pointing replication with TLS failed"
-    return 1
-  fi
-  wait_replication_running 30 || log "replication is not running 30s after re-pointing; the probe will say why"
-  rm -f "$REPOINTING_MARKER"
+  repoint_replication flavor_repoint "$CLIENT_CNF" "$PRIMARY_HOST" "$(replication_tls_options)" \
+    || { log "re-pointing replication with TLS failed"; return 1; }
   WAITING_FOR_PRIMARY_TLS=""
   MEMBER_TLS_DONE=1
 }

@@ -190,6 +190,21 @@ write_member_cnf() {
   } >>"$file" || { log "cannot write the option file $file"; return 1; }
 }
 
+# replication_tls_options: the replication connection's TLS options, every one explicit (the
+# flavors' defaults differ, MariaDB 11.8's from 10.11's too): the primary verified against the
+# release's CA with its hostname (PRIMARY_HOST, <sts>-0.<headless>.<namespace>, which the
+# certificate names), and the release's certificate presented, as the account requires.
+replication_tls_options() {
+  local p=$REPLICATION_OPTION_PREFIX
+  cat <<SQL
+  ${p}_SSL = 1,
+  ${p}_SSL_CA = $(sql_string "$TLS_DIR/ca.crt"),
+  ${p}_SSL_CERT = $(sql_string "$TLS_DIR/tls.crt"),
+  ${p}_SSL_KEY = $(sql_string "$TLS_DIR/tls.key"),
+  ${p}_SSL_VERIFY_SERVER_CERT = 1
+SQL
+}
+
 # cert_name FIELD: the subject or issuer (FIELD) of the release's certificate, in the one-line
 # form the servers compare in REQUIRE SUBJECT / ISSUER (/CN=...).
 cert_name() {

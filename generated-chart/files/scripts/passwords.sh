@@ -107,27 +107,41 @@ reconcile_replica() {
     return
   fi
   [[ "$have" != "$sum" ]] || return 0
-  write_member_cnf "$cnf" "$REPLICATION_USER" "$pw" "$PRIMARY_HOST" || return 1
-  if ! sql "$cnf" --connect-timeout=5 <<<"SELECT 1" >/dev/null 2>&1; then
-    rm -f "$cnf"
+  if ! primary_accepts_replication "$cnf" "$pw"; then
     if [[ -z "$WAITING_FOR_PRIMARY" ]]; then
       log "the Secret's replication password changed; waiting for the primary to accept it"
       WAITING_FOR_PRIMARY=1
     fi
     return 0
   fi
-  rm -f "$cnf"
   WAITING_FOR_PRIMARY=""
   log "the primary accepts the new replication password: re-pointing replication with it"
-  # The probe reads this marker: threads stopped by this deliberate reconnection are not a failure.
+  repoint_replication set_replication_password "$pw" || return 1
+  record_applied mysql-replication-password "$pw"
+}
+
+# primary_accepts_replication CNF PASSWORD: 0 when the primary accepts the replication account
+# with PASSWORD, logging in as replication does (a member: verified TLS, the release's
+# certificate). CNF is the option file used for the check, removed afterwards.
+primary_accepts_replication() {
+  local cnf=${1:?primary_accepts_replication needs CNF} rc=0
+  write_member_cnf "$cnf" "$REPLICATION_USER" "${2:?primary_accepts_replication needs PASSWORD}" "$PRIMARY_HOST" || return 1
+  sql "$cnf" --connect-timeout=5 <<<"SELECT 1" >/dev/null 2>&1 || rc=1
+  rm -f "$cnf"
+  return "$rc"
+}
+
+# repoint_replication CMD...: run CMD, which changes the replication connection, under the
+# re-pointing marker (the probe reads it: threads stopped by this deliberate reconnection are not
+# a failure), then give replication 30 s to run again; 1 when CMD fails.
+repoint_replication() {
   touch "$REPOINTING_MARKER" || return 1
-  if ! set_replication_password "$pw"; then
+  if ! "$@"; then
     rm -f "$REPOINTING_MARKER"
     return 1
   fi
   wait_replication_running 30 || log "replication is not running 30s after re-pointing; the probe will say why"
   rm -f "$REPOINTING_MARKER"
-  record_applied mysql-replication-password "$pw"
 }
 
 # set_replication_password PASSWORD: the replication connection logs in with PASSWORD from now on

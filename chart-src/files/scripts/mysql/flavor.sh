@@ -20,6 +20,8 @@ REPLICA_GTID_ON=1
 REPLICATION_PASSWORD_STOP="STOP REPLICA IO_THREAD"
 REPLICATION_PASSWORD_CHANGE="CHANGE REPLICATION SOURCE TO SOURCE_PASSWORD"
 REPLICATION_PASSWORD_START="START REPLICA IO_THREAD"
+# The prefix of CHANGE REPLICATION SOURCE's options (SOURCE_HOST, SOURCE_SSL_CA...).
+REPLICATION_OPTION_PREFIX=SOURCE
 # How the client verifies a member server: CA and hostname.
 CLIENT_VERIFY_SERVER_OPTION="ssl-mode=VERIFY_IDENTITY"
 # Re-read the certificate files without a restart.
@@ -50,21 +52,8 @@ flavor_post_account_sql() {
   :
 }
 
-# flavor_replication_tls: the replication connection's TLS options: the primary verified against
-# the release's CA with its hostname (SOURCE_HOST is <fullname>-0.<headless>, which the
-# certificate names), and the release's certificate presented, as the account requires.
-flavor_replication_tls() {
-  cat <<SQL
-  SOURCE_SSL = 1,
-  SOURCE_SSL_CA = $(sql_string "$TLS_DIR/ca.crt"),
-  SOURCE_SSL_CERT = $(sql_string "$TLS_DIR/tls.crt"),
-  SOURCE_SSL_KEY = $(sql_string "$TLS_DIR/tls.key"),
-  SOURCE_SSL_VERIFY_SERVER_CERT = 1
-SQL
-}
-
 # flavor_configure_replication PASSWORD: point this replica at the primary with the replication
-# account, GTID auto-positioning and verified TLS (flavor_replication_tls), then start it.
+# account, GTID auto-positioning and verified TLS (replication_tls_options), then start it.
 flavor_configure_replication() {
   local repl_pw=${1:?flavor_configure_replication needs PASSWORD}
   log "pointing replication at $PRIMARY_HOST:$DB_PORT (GTID auto-position, TLS verified against the release's CA)"
@@ -76,7 +65,7 @@ CHANGE REPLICATION SOURCE TO
   SOURCE_USER = $(sql_string "$REPLICATION_USER"),
   SOURCE_PASSWORD = $(sql_password "$repl_pw"),
   SOURCE_AUTO_POSITION = 1,
-$(flavor_replication_tls),
+$(replication_tls_options),
   SOURCE_CONNECT_RETRY = ${CONNECT_RETRY_SECONDS:-5},
   SOURCE_RETRY_COUNT = 31536000;
 START REPLICA;

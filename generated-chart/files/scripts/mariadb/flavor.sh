@@ -23,6 +23,8 @@ REPLICA_GTID_ON=Slave_Pos
 REPLICATION_PASSWORD_STOP="STOP SLAVE"
 REPLICATION_PASSWORD_CHANGE="CHANGE MASTER TO MASTER_PASSWORD"
 REPLICATION_PASSWORD_START="START SLAVE"
+# The prefix of CHANGE MASTER's options (MASTER_HOST, MASTER_SSL_CA...).
+REPLICATION_OPTION_PREFIX=MASTER
 # How the client verifies a member server: CA and hostname.
 CLIENT_VERIFY_SERVER_OPTION="ssl-verify-server-cert"
 # Re-read the certificate files without a restart. NO_WRITE_TO_BINLOG: a FLUSH is binary-logged
@@ -65,19 +67,6 @@ flavor_post_account_sql() {
   echo "REVOKE READ_ONLY ADMIN ON *.* FROM 'root'@'%';"
 }
 
-# flavor_replication_tls: the replication connection's TLS options, every one explicit (11.8 and
-# 10.11 differ in their defaults): the primary verified against the release's CA with its
-# hostname, and the release's certificate presented, as the account requires.
-flavor_replication_tls() {
-  cat <<SQL
-  MASTER_SSL = 1,
-  MASTER_SSL_CA = $(sql_string "$TLS_DIR/ca.crt"),
-  MASTER_SSL_CERT = $(sql_string "$TLS_DIR/tls.crt"),
-  MASTER_SSL_KEY = $(sql_string "$TLS_DIR/tls.key"),
-  MASTER_SSL_VERIFY_SERVER_CERT = 1
-SQL
-}
-
 # flavor_configure_replication PASSWORD: point this replica at the primary with the replication
 # account from the GTID position its clone recorded, over verified TLS, then start it.
 flavor_configure_replication() {
@@ -95,7 +84,7 @@ CHANGE MASTER TO
   MASTER_USER = $(sql_string "$REPLICATION_USER"),
   MASTER_PASSWORD = $(sql_password "$repl_pw"),
   MASTER_USE_GTID = slave_pos,
-$(flavor_replication_tls),
+$(replication_tls_options),
   MASTER_CONNECT_RETRY = ${CONNECT_RETRY_SECONDS:-5};
 START SLAVE;
 SQL
