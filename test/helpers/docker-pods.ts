@@ -140,6 +140,12 @@ export class LocalPods {
     await docker(["stop", "-t", "30", this.container(ordinal)]);
   }
 
+  /** Delete pod ORDINAL's container and its data (as deleting a pod and its PVC does). */
+  async loseVolume(ordinal: number) {
+    await docker(["rm", "-f", "-v", this.container(ordinal)]);
+    await execa("rm", ["-rf", join(this.dir, `data-${ordinal}`)]);
+  }
+
   async restart(ordinal: number) {
     await docker(["restart", "-t", "30", this.container(ordinal)]);
   }

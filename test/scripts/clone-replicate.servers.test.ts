@@ -238,6 +238,37 @@ SH
       for (const i of [1, 2]) await pods.waitFor(i, "SELECT v FROM appdb.t WHERE id = 6", "after rotation");
     });
 
+    it("pod 0 on a lost volume copies a replica and continues its GTID history; the replicas go on without a re-clone", async () => {
+      const executed = f.flavor === "mysql" ? "SELECT @@GLOBAL.gtid_executed" : "SELECT @@GLOBAL.gtid_binlog_state";
+      // MariaDB: a second GTID domain in the history, which pod 0 must carry on too.
+      if (f.flavor === "mariadb") await pods.sql(0, "SET SESSION gtid_domain_id = 1; INSERT INTO appdb.t VALUES (70,'in domain 1');");
+      const rows = await pods.sql(0, "SELECT COUNT(*) FROM appdb.t");
+      for (const i of [1, 2]) await pods.waitFor(i, "SELECT COUNT(*) FROM appdb.t", rows);
+      await pods.loseVolume(0);
+      await pods.start(0);
+      timings.primaryRecovery = await pods.waitReady(0);
+      expect(await pods.logs(0)).toMatch(/pod 0 seeded from db-[12]\.db/);
+      expect(await pods.sql(0, "SELECT COUNT(*) FROM appdb.t")).toBe(rows);
+      await pods.sql(0, "INSERT INTO appdb.t VALUES (7,'after pod 0 recovered');");
+      for (const i of [1, 2]) {
+        await pods.waitFor(i, "SELECT v FROM appdb.t WHERE id = 7", "after pod 0 recovered");
+        expect((await pods.logs(i)).match(/clone completed/g)?.length, `db-${i} cloned again`).toBe(1);
+        expect(await pods.sql(i, executed)).toBe(await pods.sql(0, executed));
+      }
+      if (f.flavor === "mariadb") {
+        // The next transaction followed the replicas' history (no sequence restarting at 1 under
+        // server 100), and the first-start SQL is gone and harmless when run again.
+        expect(await pods.sql(0, "SELECT @@GLOBAL.gtid_binlog_pos")).not.toMatch(/^0-100-1$/);
+        expect(await pods.logs(0)).toMatch(/removed it/);
+        const state = await pods.sql(0, executed);
+        // The client ends statements at ';', so it gets the compound statement under another delimiter.
+        const again = await pods.bash(0, `{ continue_history_sql '0-100-1' | sed 's/;$//'; echo '//'; } | sql "$CLIENT_CNF" --delimiter=//`);
+        expect(again.exitCode, again.stderr).toBe(0);
+        expect(await pods.sql(0, executed)).toBe(state);
+        expect(await pods.sql(0, "SELECT @@GLOBAL.read_only")).toBe("0");
+      }
+    });
+
     it("every table's checksum on every replica equals the primary's", async () => {
       await pods.waitFor(2, "SELECT COUNT(*) FROM appdb.t", await pods.sql(0, "SELECT COUNT(*) FROM appdb.t"));
       const sum = (i: number) => pods.sql(i, "CHECKSUM TABLE appdb.t, appdb.seed");

@@ -49,6 +49,28 @@ describe("replication set-up", () => {
     expect(sql).toMatch(/START SLAVE;\s*$/);
   });
 
+  it("removes the first-start SQL once the server answers (it ran before the first connection), so later starts are ordinary", async () => {
+    const s = sandbox("mariadb", "db-0");
+    mkdirSync(join(s.dataRoot, "data"), { recursive: true });
+    const file = join(s.dataRoot, "data/mysql-chart-first-start.sql");
+    writeFileSync(file, "SELECT 1;\n");
+    const r = await runBash(s, "replication-sidecar.sh", "sql_value() { echo 0; }\nforget_first_start_sql\nforget_first_start_sql");
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(existsSync(file)).toBe(false);
+    expect(r.stderr.match(/ran mysql-chart-first-start.sql on its first start; removed it/g)).toHaveLength(1);
+  });
+
+  it("keeps the first-start SQL and stops when the server is still read-only (the SQL failed; writes stay refused)", async () => {
+    const s = sandbox("mariadb", "db-0");
+    mkdirSync(join(s.dataRoot, "data"), { recursive: true });
+    const file = join(s.dataRoot, "data/mysql-chart-first-start.sql");
+    writeFileSync(file, "SELECT 1;\n");
+    const r = await runBash(s, "replication-sidecar.sh", "sql_value() { echo 1; }\nforget_first_start_sql");
+    expect(r.exitCode).not.toBe(0);
+    expect(existsSync(file)).toBe(true);
+    expect(r.stderr).toMatch(/failed mysql-chart-first-start.sql on its first start .* it stays read-only/);
+  });
+
   it("MariaDB: refuses to guess a position when the clone left no record", async () => {
     const s = sandbox("mariadb", "db-1");
     const r = await runBash(s, "replication-sidecar.sh", `${sqlCapture}\nstatus_fields() { printf '\\t\\t\\n'; }\nconfigure_replication`);

@@ -1,5 +1,6 @@
-// run-server.sh never starts a server on an empty data directory.
-import { writeFileSync } from "node:fs";
+// run-server.sh never starts a server on an empty data directory, and runs a new data
+// directory's first-start SQL before the server accepts connections.
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runBash, sandbox } from "../helpers/pod-scripts.js";
@@ -25,5 +26,17 @@ describe("run-server.sh", () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/the sidecar is re-cloning this replica \(purged binary logs\); waiting/);
     expect(r.stdout.trim()).toBe(`--defaults-file=${s.confDir}/my.cnf`);
+  });
+
+  it("runs the data directory's first-start SQL before accepting connections, read-only and with replication not started", async () => {
+    const s = sandbox("mariadb", "db-0");
+    writeFileSync(join(s.confDir, "my.cnf"), "[mysqld]\n");
+    mkdirSync(join(s.dataRoot, "data/mysql"), { recursive: true });
+    writeFileSync(join(s.dataRoot, "data/mysql-chart-first-start.sql"), "SELECT 1;\n");
+    const r = await runBash(s, "run-server.sh", "SERVER_BIN=echo\nmain");
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(
+      `--defaults-file=${s.confDir}/my.cnf --init-file=${s.dataRoot}/data/mysql-chart-first-start.sql --skip-slave-start --read-only=ON`,
+    );
   });
 });

@@ -32,6 +32,14 @@ CLIENT_CNF="$RUN_DIR/client-root.cnf"
 # server waits for it to go (run-server.sh), the probes keep the container alive meanwhile.
 # shellcheck disable=SC2034 # used by repair-replica.sh, run-server.sh and probe.sh
 RECLONE_MARKER="$DATA_ROOT/reclone.requested"
+# SQL a new data directory asks its first server start to run before that server accepts any
+# connection (run-server.sh passes it as --init-file, with the server read-only; the sidecar
+# removes it once the server answers). Pod 0 seeded from a MariaDB replica continues the
+# replicas' GTID history this way, without a temporary server of its own. The SQL must be
+# harmless when run twice, and must end by turning read_only off: a server keeps running after
+# an init file's error, and then stays read-only (the sidecar says so) rather than take writes.
+# shellcheck disable=SC2034 # used by run-server.sh, replication-sidecar.sh and flavor.sh
+FIRST_START_SQL_NAME=mysql-chart-first-start.sql
 
 # log MSG...: one line on stderr with a UTC timestamp and the script's name.
 log() {

@@ -36,6 +36,21 @@ upgrade_system_tables() {
   fi
 }
 
+# forget_first_start_sql: the server answers, so it ran the data directory's first-start SQL
+# (an init file runs before the first connection is accepted); the SQL turns read_only off last,
+# so a server still read-only failed it, and stays so. Once it succeeded, later starts are
+# ordinary ones.
+forget_first_start_sql() {
+  local read_only
+  [[ -f "$DATADIR/$FIRST_START_SQL_NAME" ]] || return 0
+  read_only=$(sql_value "$CLIENT_CNF" "SELECT @@GLOBAL.read_only") || die "cannot read read_only"
+  if [[ "$read_only" != 0 ]]; then
+    die "the server failed $FIRST_START_SQL_NAME on its first start (its error is in the database container's log): it stays read-only; restart the pod to run it again"
+  fi
+  rm -f "$DATADIR/$FIRST_START_SQL_NAME" || die "cannot remove $DATADIR/$FIRST_START_SQL_NAME"
+  log "the server ran $FIRST_START_SQL_NAME on its first start; removed it"
+}
+
 # configure_replication: point this new replica at the primary, once: a replica that already
 # replicates from the primary as the replication user, by GTID, is left alone (a restart: the
 # position lives in the server). The flavor's flavor_configure_replication holds the SQL.
@@ -97,6 +112,7 @@ main() {
   fi
   log "waiting for the local server"
   until wait_for_server "$CLIENT_CNF" 3600 "local server"; do :; done
+  forget_first_start_sql
   upgrade_system_tables
   if (( ordinal > 0 )); then
     configure_replication

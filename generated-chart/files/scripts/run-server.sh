@@ -18,8 +18,14 @@ main() {
   # Never start on an empty directory: the server would create a blank instance (a replica
   # with no data must not become Ready).
   [[ -d "$DATADIR/mysql" ]] || die "$DATADIR holds no database: the prepare-data init container did not finish"
+  local first_start=()
+  if [[ -f "$DATADIR/$FIRST_START_SQL_NAME" ]]; then
+    # Replication is not started (the SQL may reset it), and writes wait for the SQL to succeed.
+    log "first start on this data: running $FIRST_START_SQL_NAME before accepting connections, read-only until it succeeds"
+    first_start=(--init-file="$DATADIR/$FIRST_START_SQL_NAME" "${FLAVOR_SKIP_REPLICA_START[@]}" --read-only=ON)
+  fi
   log "starting $SERVER_BIN"
-  exec "$SERVER_BIN" --defaults-file="$MY_CNF"
+  exec "$SERVER_BIN" --defaults-file="$MY_CNF" "${first_start[@]}"
 }
 
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then main "$@"; fi
