@@ -197,6 +197,11 @@ export class LocalPods {
     }
   }
 
+  /** Wait until pod ORDINAL's log matches PATTERN; returns the time it took. */
+  async waitLog(ordinal: number, pattern: RegExp, timeoutMs = 60_000): Promise<number> {
+    return (await waitFor(`db-${ordinal} logs ${pattern}`, async () => pattern.test(await this.logs(ordinal)), { timeoutMs, intervalMs: 500, quiet: true })).ms;
+  }
+
   /** Poll QUERY on pod ORDINAL until it returns EXPECTED; returns the time it took. */
   async waitFor(ordinal: number, query: string, expected: string, timeoutMs = 60_000): Promise<number> {
     let got = "";

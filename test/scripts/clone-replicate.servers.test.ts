@@ -247,6 +247,9 @@ SH
       await pods.loseVolume(0);
       await pods.start(0);
       timings.primaryRecovery = await pods.waitReady(0);
+      // The sidecar's first turn on a primary writes the chart's accounts (binary-logged): wait for
+      // it, so the GTID sets compared below are final.
+      await pods.waitLog(0, /the accounts \S+ and \S+ exist/);
       expect(await pods.logs(0)).toMatch(/pod 0 seeded from db-[12]\.db/);
       expect(await pods.sql(0, "SELECT COUNT(*) FROM appdb.t")).toBe(rows);
       await pods.sql(0, "INSERT INTO appdb.t VALUES (7,'after pod 0 recovered');");

@@ -62,6 +62,7 @@ ensure_chart_accounts() {
   monitor=$(sql_password "$monitor") || return 1
   { test_account_sql "$test"; monitor_account_sql "$monitor"; } | sql "$CLIENT_CNF" \
     || { log "creating the accounts $TEST_USER and $MONITOR_USER failed"; return 1; }
+  log "the accounts $TEST_USER and $MONITOR_USER exist"
   CHART_ACCOUNTS_ENSURED=1
 }
 
