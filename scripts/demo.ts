@@ -3,6 +3,7 @@
 import { connect, isReady, podScript, podSql, replicaStatus, waitAllReady, waitFor } from "./lib/kube.js";
 import { FLAVORS } from "./lib/flavors.js";
 import { type Flavor, upgradeInstall } from "./lib/release.js";
+import { formatTable } from "./lib/table.js";
 import { toolPath } from "./lib/tools.js";
 
 const flavor = (process.env.FLAVOR ?? "mysql") as Flavor;
@@ -24,14 +25,6 @@ async function statusRow(k: ReturnType<typeof connect>, pod: string, container: 
     behind = status.lag;
   }
   return { pod, role: pod.endsWith("-0") ? "primary" : "replica", serverId, readOnly: readOnly === "1" || superReadOnly === "1" ? "yes" : "no", ready: ready ? "yes" : "no", running, behind, gtid: gtid.replace(/\\n/g, "") };
-}
-
-/** ROWS as a plain text table: a header line, a rule, one line per row, columns left-aligned. */
-function formatTable(rows: Record<string, string>[]): string {
-  const cols = Object.keys(rows[0] ?? {});
-  const width = (c: string) => Math.max(c.length, ...rows.map((r) => r[c].length));
-  const line = (cells: string[]) => cells.map((v, i) => v.padEnd(width(cols[i]))).join("  ").trimEnd();
-  return [line(cols), line(cols.map((c) => "-".repeat(width(c)))), ...rows.map((r) => line(cols.map((c) => r[c])))].join("\n");
 }
 
 async function main() {
