@@ -16,10 +16,11 @@ main() {
   log "step 2/4: Docker engine and the database images (built from Debian packages)"
   bash infra/docker/ensure-docker.sh
   bash infra/images/db/build.sh all
+  bash infra/images/db/build.sh sysbench
   log "step 3/4: kind cluster"
   bash infra/cluster/up.sh
   export KUBECONFIG="$CACHE_DIR/kind-${CLUSTER_NAME:-mysql-chart}.kubeconfig"
-  bash infra/cluster/load-image.sh "$LOCAL_IMAGE_MYSQL_9_7" "$LOCAL_IMAGE_MARIADB_11_8" "$LOCAL_IMAGE_MARIADB_10_11"
+  bash infra/cluster/load-image.sh "$LOCAL_IMAGE_MYSQL_9_7" "$LOCAL_IMAGE_MARIADB_11_8" "$LOCAL_IMAGE_MARIADB_10_11" "$LOCAL_IMAGE_SYSBENCH"
   log "step 4/4: the benchmark"
   npx tsx scripts/bench/run.ts "$@"
 }

@@ -3,6 +3,7 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import { isReady, type Kube, kubectl, waitFor } from "../lib/kube.js";
 import { type CopyResult, compareCopies } from "./copy.js";
+import { type LagResult, measureLag } from "./lag.js";
 import { STS, type System } from "./systems.js";
 
 const POLL_MS = 250;
@@ -26,10 +27,11 @@ export const PHASES: Phase[] = [
 
 export type PhaseTimes = Record<string, number>;
 
-/** One run of one system: each phase's seconds, and the clone against a raw copy where the system clones. */
+/** One run of one system: each phase's seconds, the clone against a raw copy where the system clones, and the replicas' lag under load. */
 export interface RunResult {
   times: PhaseTimes;
   copy?: CopyResult;
+  lag: LagResult;
 }
 
 /** The StatefulSet's pods by ordinal. */
@@ -116,5 +118,8 @@ export async function runPhases(k: Kube, s: System, namespace: string, progress:
     return p && p.metadata?.uid !== old && isReady(p) ? true : undefined;
   }, { timeoutMs: TIMEOUT_MS, intervalMs: POLL_MS });
   times.replicaRecovery = since(t0);
-  return { times, copy };
+
+  progress("replication lag under sysbench's write load");
+  const lag = await measureLag(k, s, namespace, 5);
+  return { times, copy, lag };
 }

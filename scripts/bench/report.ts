@@ -2,6 +2,7 @@
 // system's ratio to the peer (the tutorial), the JSON behind it, and a bar chart (SVG).
 import { formatTable } from "../lib/table.js";
 import { type CopyResult, throughput } from "./copy.js";
+import { LOAD_RATE, LOAD_SECONDS, type LagResult } from "./lag.js";
 import type { Phase, PhaseTimes } from "./phases.js";
 
 export interface SystemResult {
@@ -14,6 +15,8 @@ export interface SystemResult {
   median: PhaseTimes;
   /** Every run's clone against a raw copy (none for a system that does not clone). */
   copies: CopyResult[];
+  /** Every run's replica lag under load. */
+  lags: LagResult[];
 }
 
 /** The median of VALUES (the mean of the middle two for an even count). */
@@ -61,6 +64,21 @@ export function copyTable(results: SystemResult[]): string {
     })
     .map((row) => ({ ...row, "clone / tar": Number.isNaN(row["clone / tar"]) ? "-" : `${(row["clone / tar"] * 100).toFixed(0)}%` }));
   return rows.length > 0 ? formatTable(rows) : "";
+}
+
+/** One row per system: the medians over the runs of the replicas' lag percentiles under load. */
+export function lagTable(results: SystemResult[]): string {
+  const ms = (r: SystemResult, f: (l: LagResult) => number) => `${median(r.lags.map(f)).toFixed(0)} ms`;
+  return formatTable(
+    results.map((r) => ({
+      system: r.label,
+      "lag p50": ms(r, (l) => l.p50),
+      "lag p99": ms(r, (l) => l.p99),
+      "lag max": ms(r, (l) => l.max),
+      "samples (last run)": String(r.lags[r.lags.length - 1].samples),
+      [`sysbench tps (target ${LOAD_RATE}, ${LOAD_SECONDS} s)`]: median(r.lags.map((l) => l.tps)).toFixed(0),
+    })),
+  );
 }
 
 const COLORS = ["#8c8c8c", "#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#ff7f0e"];

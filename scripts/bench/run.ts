@@ -9,7 +9,8 @@ import { join, resolve } from "node:path";
 import { connect, createNamespace, diagnoseNamespace, type Kube, kubectl } from "../lib/kube.js";
 import { projectRoot } from "../lib/tools.js";
 import { PHASES, ROWS, type RunResult, runPhases } from "./phases.js";
-import { barChartSvg, copyTable, medians, resultTable, type SystemResult } from "./report.js";
+import { LAG_NOTE } from "./lag.js";
+import { barChartSvg, copyTable, lagTable, medians, resultTable, type SystemResult } from "./report.js";
 import { selectSystems } from "./systems.js";
 
 export interface BenchOptions {
@@ -101,7 +102,7 @@ async function main() {
   const results: SystemResult[] = systems.map((s) => {
     const mine = runs.get(s.key)!;
     const times = mine.map((r) => r.times);
-    return { key: s.key, label: s.label, image: s.image, runs: times, median: medians(PHASES, times), copies: mine.flatMap((r) => (r.copy ? [r.copy] : [])) };
+    return { key: s.key, label: s.label, image: s.image, runs: times, median: medians(PHASES, times), copies: mine.flatMap((r) => (r.copy ? [r.copy] : [])), lags: mine.map((r) => r.lag) };
   });
   mkdirSync(o.out, { recursive: true });
   const peerNote = "The peer is the Kubernetes tutorial's StatefulSet on MariaDB 10.11 (its own mysql:5.7 and xtrabackup images cannot be pulled here); MySQL is compared with it too.";
@@ -109,7 +110,7 @@ async function main() {
   writeFileSync(join(o.out, "bench.svg"), barChartSvg(PHASES, results, `Median of ${o.runs} run(s), ${ROWS.toLocaleString("en")} rows of 100 bytes, one kind node`));
   const copies = copyTable(results);
   const copyNote = "Clone: the transfer into pod 4 from its donor, from its prepare-data log; tar: the donor's data directory piped with socat into pod 4's volume.";
-  console.log(`\n${resultTable(PHASES, results, "tutorial")}\n\n${copies ? `${copies}\n${copyNote}\n\n` : ""}${peerNote}\nMedian of ${o.runs} run(s). Written: ${join(o.out, "bench.json")}, ${join(o.out, "bench.svg")} (${clock()} in all)`);
+  console.log(`\n${resultTable(PHASES, results, "tutorial")}\n\n${copies ? `${copies}\n${copyNote}\n\n` : ""}${lagTable(results)}\n${LAG_NOTE}\n\n${peerNote}\nMedian of ${o.runs} run(s). Written: ${join(o.out, "bench.json")}, ${join(o.out, "bench.svg")} (${clock()} in all)`);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(projectRoot, "scripts/bench/run.ts")) {

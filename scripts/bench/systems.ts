@@ -29,6 +29,14 @@ export interface System {
   dataDir: string;
   /** Where the pods' clone log marks a transfer (copy.ts); none for a system without one. */
   cloneMarkers?: CloneMarkers;
+  /** The primary's address for a client pod in the namespace (lag.ts). */
+  primaryHost: string;
+  /** The Secret key holding root's password; none when root has none. */
+  rootSecret?: { name: string; key: string };
+  /** The Secret with the CA and a client certificate (ca.crt, tls.crt, tls.key), when clients use TLS. */
+  tlsSecret?: string;
+  /** A shell command in the database container that runs the SQL on its stdin as root, one session. */
+  clientCommand: string;
   install(k: Kube, namespace: string): Promise<void>;
   /** SQL as root on pod ORDINAL; the result's text (tab-separated, no headers). Throws on failure. */
   sql(k: Kube, namespace: string, ordinal: number, statements: string): Promise<string>;
@@ -44,6 +52,10 @@ function chart(key: string, label: string, flavor: Flavor, image: string): Syste
     dataRoot: "/var/lib/mysql",
     dataDir: "/var/lib/mysql/data",
     cloneMarkers: CLONE_MARKERS[flavor],
+    primaryHost: `${STS}-0.${STS}`,
+    rootSecret: { name: STS, key: "mysql-root-password" },
+    tlsSecret: `${STS}-tls`,
+    clientCommand: '. /opt/mysql-chart/scripts/lib.sh; . /opt/mysql-chart/scripts/flavor.sh; ensure_root_cnf; sql "$CLIENT_CNF"',
     async install(k, namespace) {
       await upgradeInstall({ release: STS, namespace, flavor, image, kubeconfig: k.kubeconfig });
     },
@@ -67,11 +79,13 @@ function tutorial(image: string): System {
     container: "mysql",
     dataRoot: "/var/lib/mysql",
     dataDir: "/var/lib/mysql",
+    primaryHost: `${STS}-0.${STS}`,
+    // The tutorial's root has no password; the socket is the image's default.
+    clientCommand: "mysql -uroot -N -B",
     async install(k, namespace) {
       await apply(k, namespace, tutorialManifest(image));
     },
     async sql(k, namespace, ordinal, statements) {
-      // The tutorial's root has no password; the socket is the image's default.
       const r = await kubectl(k, ["exec", "-i", "-n", namespace, `${STS}-${ordinal}`, "-c", "mysql", "--", "mysql", "-uroot", "-N", "-B"], { input: statements, allowFailure: true });
       if (r.exitCode !== 0) throw new Error(`SQL on ${STS}-${ordinal} failed: ${r.stderr.trim()}\n  ${statements.slice(0, 200)}`);
       return r.stdout.trim();

@@ -2,11 +2,12 @@
 // Kubernetes and says where it departs from the tutorial, its data set has the promised size, its
 // options are checked, and its report computes medians and ratios and draws every bar.
 import { execa } from "execa";
-import { loadAll } from "js-yaml";
+import { dump, loadAll } from "js-yaml";
 import { describe, expect, it } from "vitest";
 import { CLONE_MARKERS, type CopyResult, cloneTransfer } from "../../scripts/bench/copy.js";
+import { type LagResult, parseSamples, percentile, sysbenchPod } from "../../scripts/bench/lag.js";
 import { PHASES, ROWS, loadSql } from "../../scripts/bench/phases.js";
-import { barChartSvg, copyTable, median, medians, resultTable, type SystemResult } from "../../scripts/bench/report.js";
+import { barChartSvg, copyTable, lagTable, median, medians, resultTable, type SystemResult } from "../../scripts/bench/report.js";
 import { parseArgs } from "../../scripts/bench/run.js";
 import { selectSystems, tutorialManifest } from "../../scripts/bench/systems.js";
 import { toolPath } from "../../scripts/lib/tools.js";
@@ -89,10 +90,44 @@ describe("the benchmark's clone timing, read from a new replica's prepare-data l
   });
 });
 
+describe("the benchmark's replication lag under load", () => {
+  const [tutorial, chart] = selectSystems(["tutorial", "chart-mysql-9.7"]);
+
+  it("takes percentiles by nearest rank", () => {
+    const v = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(percentile(v, 50)).toBe(50);
+    expect(percentile(v, 99)).toBe(99);
+    expect(percentile(v, 100)).toBe(100);
+    expect(percentile([7], 99)).toBe(7);
+    expect(() => percentile([], 50)).toThrow();
+  });
+
+  it("reads a replica's samples in milliseconds and refuses anything else, naming the pod", () => {
+    expect(parseSamples("1500\n\n250000\n", "mysql-1")).toEqual([1.5, 250]);
+    expect(() => parseSamples("12\nERROR 1146 (42S02): Table 'bench.heartbeat' doesn't exist\n", "mysql-2")).toThrow(/mysql-2 printed "ERROR 1146/);
+  });
+
+  it("runs sysbench from a valid Pod: over TLS with the release's root password for the chart, without for the tutorial", async () => {
+    const location = `${k8sSchemaDir()}/{{ .ResourceKind }}{{ .KindSuffix }}.json`;
+    for (const s of [tutorial, chart]) {
+      const pod = sysbenchPod(s);
+      const r = await execa(toolPath("kubeconform"), ["-strict", "-summary", "-schema-location", location, "-"], { input: dump(pod), reject: false });
+      expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    }
+    const text = (s: typeof chart) => JSON.stringify(sysbenchPod(s));
+    expect(text(chart)).toMatch(/--mysql-ssl=on/);
+    expect(text(chart)).toMatch(/"secretName":"mysql-tls"/);
+    expect(text(chart)).toMatch(/"secretKeyRef":\{"name":"mysql","key":"mysql-root-password"\}/);
+    expect(text(tutorial)).not.toMatch(/--mysql-ssl|secretName|secretKeyRef/);
+    expect(text(chart)).toMatch(/--mysql-host=mysql-0\.mysql /);
+  });
+});
+
 describe("the benchmark's report", () => {
-  const result = (key: string, label: string, runs: number[][], copies: CopyResult[] = []): SystemResult => {
+  const lag = (p50: number, p99: number, max: number): LagResult => ({ p50, p99, max, samples: 960, tps: 199.8 });
+  const result = (key: string, label: string, runs: number[][], copies: CopyResult[] = [], lags = [lag(1, 2, 3)]): SystemResult => {
     const times = runs.map((r) => Object.fromEntries(PHASES.map((p, i) => [p.key, r[i]])));
-    return { key, label, image: "x", runs: times, median: medians(PHASES, times), copies };
+    return { key, label, image: "x", runs: times, median: medians(PHASES, times), copies, lags };
   };
   const results = [
     result("tutorial", "tutorial", [[40, 2, 20, 40], [30, 3, 22, 38], [35, 2.5, 30, 39]]),
@@ -119,6 +154,11 @@ describe("the benchmark's report", () => {
     // clone: median of 50, 100, 25 MB/s = 50; tar: 120 MB/s.
     expect(table).toMatch(/chart\s+50\.0\s+120\.0\s+42%\s+100\.0 MB in 4\.0 s; 120\.0 MB in 1\.0 s/);
     expect(copyTable([results[0]])).toBe("");
+  });
+
+  it("reports each system's median lag percentiles over the runs", () => {
+    const table = lagTable([result("c", "chart", [[1, 1, 1, 1]], [], [lag(40, 90, 300), lag(60, 400, 900), lag(50, 100, 200)])]);
+    expect(table).toMatch(/chart\s+50 ms\s+100 ms\s+300 ms\s+960\s+200/);
   });
 
   it("draws one bar per system and phase, as long as its share of the phase's longest", () => {

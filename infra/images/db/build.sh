@@ -2,7 +2,10 @@
 # build.sh: build the database images the chart is tested with, from Debian
 # packages only (no container registry needed).
 #
-#   infra/images/db/build.sh [mysql-9.7|mariadb-11.8|mariadb-10.11|all]   (default: all)
+#   infra/images/db/build.sh [mysql-9.7|mariadb-11.8|mariadb-10.11|all|sysbench]   (default: all)
+#
+# sysbench (the benchmark's load generator, scripts/bench/lag.ts) is built on request only: `all`
+# is what the tests need.
 #
 # Each image is a debootstrap --variant=minbase root file system of one Debian
 # suite plus the server, client and backup packages (Depends only, no
@@ -45,7 +48,7 @@ TMP_ROOTS=()
 
 # usage: print how to call the script and exit 2.
 usage() {
-  echo "usage: $0 [mysql-9.7|mariadb-11.8|mariadb-10.11|all]" >&2
+  echo "usage: $0 [mysql-9.7|mariadb-11.8|mariadb-10.11|all|sysbench]" >&2
   exit 2
 }
 
@@ -72,6 +75,15 @@ target_vars() {
       PKGS="mariadb-server-core,mariadb-client,mariadb-backup"
       CMD_JSON='["mariadbd"]'
       PORTS="3306"
+      ;;
+    sysbench)
+      SUITE=$DEBIAN_SUITE_SYSBENCH
+      TAG=$LOCAL_IMAGE_SYSBENCH
+      SERVER_PKG=sysbench
+      PIN=$SYSBENCH_DEB_VERSION
+      PKGS="sysbench"
+      CMD_JSON='["sysbench"]'
+      PORTS=""
       ;;
     *) usage ;;
   esac
@@ -313,7 +325,7 @@ main() {
   local -a targets
   case $target in
     all) targets=(mysql-9.7 mariadb-11.8 mariadb-10.11) ;;
-    mysql-9.7|mariadb-11.8|mariadb-10.11) targets=("$target") ;;
+    mysql-9.7|mariadb-11.8|mariadb-10.11|sysbench) targets=("$target") ;;
     *) usage ;;
   esac
   SUMMARY=()
