@@ -18,6 +18,29 @@ describe("serve-backup.sh", () => {
     expect(readdirSync(s.run).filter((f) => f.startsWith("backup-"))).toEqual([]);
   });
 
+  it("streams one backup at a time: a second peer waits for the first stream to end", async () => {
+    const s = sandbox("mariadb", "db-1");
+    writeFileSync(join(s.confDir, "my.cnf"), "[mysqld]\n");
+    const slow = `stream_answer() { echo expected-answer; }
+mariadb-backup() { echo "begin $BASHPID" >>"$RUN_DIR/order"; sleep 1; echo "end $BASHPID" >>"$RUN_DIR/order"; echo STREAM; }`;
+    const r = await runBash(
+      s,
+      "serve-backup.sh",
+      `${slow}
+      (echo expected-answer | SOCAT_PEERADDR=peer-a serve_one >"$RUN_DIR/a") & first=$!
+      sleep 0.3
+      (echo expected-answer | SOCAT_PEERADDR=peer-b serve_one >"$RUN_DIR/b") & second=$!
+      wait "$first"; echo "a=$?"; wait "$second"; echo "b=$?"
+      tail -n 1 "$RUN_DIR/a" "$RUN_DIR/b"; sed 's/ .*//' "$RUN_DIR/order"`,
+    );
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/a=0\nb=0\n/);
+    expect(r.stdout.match(/STREAM/g)?.length).toBe(2);
+    // Never two streams at once: each begin is followed by its end before the next begin.
+    expect(r.stdout.trim().split("\n").slice(-4)).toEqual(["begin", "end", "begin", "end"]);
+    expect(r.stderr).toMatch(/peer-b waits for the backup in progress/);
+  });
+
   it("refuses a peer with a wrong answer, streaming nothing", async () => {
     const s = sandbox("mariadb", "db-1");
     const r = await runBash(s, "serve-backup.sh", `${stubs}\necho wrong | (serve_one) >"$RUN_DIR/out" || echo "exit=$?"; cat "$RUN_DIR/out"`);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # serve-backup.sh (MariaDB): serves one hot backup to a new replica. socat runs it once per
-# connection with the socket on stdin/stdout. The peer must first answer a challenge with
+# connection with the socket on stdin/stdout, and one backup streams at a time. The peer must first answer a challenge with
 # the clone password (sha256 of nonce:password), so only pods of this release can copy data.
 # Logs go to stderr (the sidecar's log); stdout carries only the protocol and the stream.
 set -euo pipefail
@@ -13,7 +13,7 @@ LOG_TAG=serve-backup
 
 # serve_one: challenge the peer, then stream mariadb-backup to it.
 serve_one() {
-  local peer=${SOCAT_PEERADDR:-unknown} secret nonce answer
+  local peer=${SOCAT_PEERADDR:-unknown} secret nonce answer lock
   secret=$(read_secret mysql-clone-password) || exit 1
   nonce=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
   printf '%s\n' "$nonce"
@@ -24,6 +24,13 @@ serve_one() {
   if [[ "$answer" != "$(stream_answer "$nonce" "$secret")" ]]; then
     log "refused $peer: wrong answer to the challenge"
     exit 1
+  fi
+  # One backup at a time on this pod: a second peer waits here, challenge answered, until the
+  # first stream ends (the lock goes with this process).
+  exec {lock}>"$RUN_DIR/serve-backup.lock"
+  if ! flock -n "$lock"; then
+    log "$peer waits for the backup in progress"
+    flock "$lock"
   fi
   # A global: the EXIT trap runs after serve_one has returned, when its locals are gone.
   BACKUP_CNF="$RUN_DIR/backup-$$.cnf"

@@ -97,7 +97,10 @@ SQL
 flavor_serve_backups() {
   require_env BACKUP_PORT
   log "serving backups to new replicas on port $BACKUP_PORT (TLS, client certificate of the release's CA required)"
-  exec socat "OPENSSL-LISTEN:$BACKUP_PORT,reuseaddr,fork,max-children=1,cert=$TLS_DIR/tls.crt,key=$TLS_DIR/tls.key,cafile=$TLS_DIR/ca.crt,verify=1" \
+  # One backup at a time is serve-backup.sh's lock, not socat's max-children: socat (1.7.4 at
+  # least) checks its child count and then sleeps until a signal, so a child exiting in between
+  # (a peer that only opens and closes the port) leaves it asleep, accepting nothing, for good.
+  exec socat "OPENSSL-LISTEN:$BACKUP_PORT,reuseaddr,fork,cert=$TLS_DIR/tls.crt,key=$TLS_DIR/tls.key,cafile=$TLS_DIR/ca.crt,verify=1" \
     "EXEC:$SCRIPTS_DIR/serve-backup.sh"
 }
 
