@@ -3,7 +3,7 @@
 // container runtime's timestamps. The raw copy: `tar` of the donor's data directory piped with
 // socat over the pod network into the same replica's volume (then removed), timed inside the donor.
 import { type Kube, kubectl, waitFor } from "../lib/kube.js";
-import { STS, type System } from "./systems.js";
+import { podBash, STS, type System } from "./systems.js";
 
 /** Where a flavor's clone log says the transfer started (capturing the donor's ordinal) and ended (capturing the bytes). */
 export interface CloneMarkers {
@@ -67,7 +67,7 @@ const PORT = 4444;
 /** Copy the donor's data directory into RECEIVER's volume with tar over the pod network; bytes and seconds. */
 async function rawCopy(k: Kube, s: System, namespace: string, donor: number, receiver: number): Promise<{ bytes: number; seconds: number }> {
   const pod = (i: number) => `${STS}-${i}`;
-  const exec = (i: number, script: string) => kubectl(k, ["exec", "-n", namespace, pod(i), "-c", s.container, "--", "bash", "-c", script], { allowFailure: true, timeoutMs: 600_000 });
+  const exec = (i: number, script: string) => podBash(k, s, namespace, i, script, 600_000);
   const ip = (await kubectl(k, ["get", "pod", "-n", namespace, pod(receiver), "-o", "jsonpath={.status.podIP}"])).stdout.trim();
   if (!ip) throw new Error(`${pod(receiver)} has no pod IP`);
   const dir = `${s.dataRoot}/bench-raw-copy`;

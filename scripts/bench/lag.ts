@@ -5,9 +5,10 @@
 // the lag plus up to one heartbeat interval; p50, p99 and max are over every replica's samples.
 import { dump } from "js-yaml";
 import { apply, type Kube, kubectl, waitFor } from "../lib/kube.js";
+import { GiveUp } from "../lib/wait.js";
 import { versions } from "../lib/tools.js";
 import { median } from "./report.js";
-import { STS, type System } from "./systems.js";
+import { podBash, STS, type System } from "./systems.js";
 
 const pins = versions();
 export const LOAD_SECONDS = 60;
@@ -109,10 +110,7 @@ export function sysbenchPod(s: System): Record<string, unknown> {
 
 /** Pipe PRODUCER's output into the database client on pod ORDINAL: one long-running session. */
 function clientSession(k: Kube, s: System, namespace: string, ordinal: number, producer: string, seconds: number) {
-  return kubectl(k, ["exec", "-n", namespace, `${STS}-${ordinal}`, "-c", s.container, "--", "bash", "-c", `set -uo pipefail; ${producer} | { ${s.clientCommand}; }`], {
-    allowFailure: true,
-    timeoutMs: (seconds + 60) * 1000,
-  });
+  return podBash(k, s, namespace, ordinal, `set -uo pipefail; ${producer} | { ${s.clientCommand}; }`, (seconds + 60) * 1000);
 }
 
 /**
@@ -136,17 +134,22 @@ export async function measureLag(k: Kube, s: System, namespace: string, pods: nu
       quiet: true,
     });
   }
-  const inPod = (ordinal: number, script: string) => kubectl(k, ["exec", "-n", namespace, `${STS}-${ordinal}`, "-c", s.container, "--", "bash", "-c", script], { allowFailure: true });
-  await inPod(0, `rm -f ${STOP_FILE}`);
+  await podBash(k, s, namespace, 0, `rm -f ${STOP_FILE}`);
   const limit = LOAD_SECONDS + 600;
   const heartbeat = clientSession(k, s, namespace, 0, every(HEARTBEAT_MS, "REPLACE INTO bench.heartbeat VALUES (1, NOW(6));", limit), limit);
+  let result: LagResult;
   try {
     await apply(k, namespace, dump(sysbenchPod(s)));
     const sysbenchLog = async () => (await kubectl(k, ["logs", "-n", namespace, "sysbench"], { allowFailure: true })).stdout;
     const phase = async () => (await kubectl(k, ["get", "pod", "sysbench", "-n", namespace, "-o", "jsonpath={.status.phase}"], { allowFailure: true })).stdout.trim();
     // Sampling starts with the timed run, after sysbench's prepare (a burst of its own).
+    const waiting = async () => (await kubectl(k, ["get", "pod", "sysbench", "-n", namespace, "-o", "jsonpath={.status.containerStatuses[0].state.waiting.reason}"], { allowFailure: true })).stdout.trim();
     await waitFor("sysbench running its timed load", async () => {
-      if ((await phase()) === "Failed") throw new Error(`sysbench failed before its load:\n${(await sysbenchLog()).slice(-2000)}`);
+      if ((await phase()) === "Failed") throw new GiveUp(`sysbench failed before its load:\n${(await sysbenchLog()).slice(-2000)}`);
+      const reason = await waiting();
+      if (/ErrImageNeverPull|ImagePull/.test(reason)) {
+        throw new GiveUp(`the sysbench pod cannot start (${reason}): ${pins.LOCAL_IMAGE_SYSBENCH} is not on the kind node; npm run bench builds and loads it`);
+      }
       return /Running the test/.test(await sysbenchLog()) || undefined;
     }, { timeoutMs: 300_000, intervalMs: 500 });
     const samplers = replicas.map((i) => clientSession(k, s, namespace, i, every(SAMPLE_MS, "SELECT TIMESTAMPDIFF(MICROSECOND, ts, NOW(6)) FROM bench.heartbeat WHERE id = 1;", LOAD_SECONDS), LOAD_SECONDS));
@@ -165,9 +168,13 @@ export async function measureLag(k: Kube, s: System, namespace: string, pods: nu
       if (r.exitCode !== 0) throw new Error(`the lag sampler on ${pod} failed: ${r.stderr.trim()}`);
       samples.push(...parseSamples(r.stdout, pod));
     });
-    return { p50: median(samples), p99: percentile(samples, 99), max: Math.max(...samples), samples: samples.length, tps };
+    result = { p50: median(samples), p99: percentile(samples, 99), max: Math.max(...samples), samples: samples.length, tps };
   } finally {
-    await inPod(0, `touch ${STOP_FILE}`);
+    await podBash(k, s, namespace, 0, `touch ${STOP_FILE}`);
     await heartbeat;
   }
+  // A heartbeat that stopped early would read as lag on every replica.
+  const beat = await heartbeat;
+  if (beat.exitCode !== 0) throw new Error(`the heartbeat on ${STS}-0 failed: ${beat.stderr.trim()}`);
+  return result;
 }

@@ -1,7 +1,7 @@
 // The benchmark's phases, timed the same way on every system (systems.ts): the pods are polled
 // through the Kubernetes API every POLL_MS, and each phase ends when the promise it names holds.
 import type { V1Pod } from "@kubernetes/client-node";
-import { isReady, type Kube, kubectl, waitFor } from "../lib/kube.js";
+import { isReady, type Kube, kubectl, waitAllReady, waitFor } from "../lib/kube.js";
 import { type CopyResult, compareCopies } from "./copy.js";
 import { type LagResult, measureLag } from "./lag.js";
 import { STS, type System } from "./systems.js";
@@ -44,13 +44,8 @@ async function pods(k: Kube, namespace: string): Promise<Map<number, V1Pod>> {
   return byOrdinal;
 }
 
-/** Wait until exactly pods 0..N-1 exist and are Ready. */
-async function allReady(k: Kube, namespace: string, n: number) {
-  await waitFor(`${n} Ready pods in ${namespace}`, async () => {
-    const ps = await pods(k, namespace);
-    return ps.size === n && [...ps.values()].every(isReady) ? true : undefined;
-  }, { timeoutMs: TIMEOUT_MS, intervalMs: POLL_MS });
-}
+/** Wait until exactly pods 0..N-1 exist and are Ready, seen within POLL_MS. */
+const allReady = (k: Kube, namespace: string, n: number) => waitAllReady(k, namespace, STS, n, TIMEOUT_MS, POLL_MS);
 
 /** Wait until pod ORDINAL answers COUNT(*) of the data set with every row. */
 async function holdsEveryRow(k: Kube, s: System, namespace: string, ordinal: number) {

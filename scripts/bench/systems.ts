@@ -42,6 +42,11 @@ export interface System {
   sql(k: Kube, namespace: string, ordinal: number, statements: string): Promise<string>;
 }
 
+/** Run a bash SCRIPT in pod ORDINAL's database container; never throws (look at exitCode). */
+export function podBash(k: Kube, s: System, namespace: string, ordinal: number, script: string, timeoutMs = 120_000) {
+  return kubectl(k, ["exec", "-n", namespace, `${STS}-${ordinal}`, "-c", s.container, "--", "bash", "-c", script], { allowFailure: true, timeoutMs });
+}
+
 /** This chart from generated-chart/, with its defaults, FLAVOR on IMAGE. */
 function chart(key: string, label: string, flavor: Flavor, image: string): System {
   return {

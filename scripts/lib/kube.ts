@@ -114,7 +114,7 @@ export function isReady(pod: V1Pod): boolean {
 }
 
 /** Wait until pods 0..N-1 of the StatefulSet exist and are Ready (and no others run). */
-export async function waitAllReady(k: Kube, namespace: string, sts: string, n: number, timeoutMs = 900_000) {
+export async function waitAllReady(k: Kube, namespace: string, sts: string, n: number, timeoutMs = 900_000, intervalMs?: number) {
   return waitFor(
     `${n} Ready pod(s) of ${sts}`,
     async () => {
@@ -122,7 +122,7 @@ export async function waitAllReady(k: Kube, namespace: string, sts: string, n: n
       const ready = pods.filter(isReady).length;
       return pods.length === n && ready === n ? true : undefined;
     },
-    { timeoutMs },
+    { timeoutMs, intervalMs },
   );
 }
 
