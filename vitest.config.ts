@@ -44,11 +44,14 @@ export default defineConfig({
       },
       {
         test: {
+          // One file per flavor, each with releases in namespaces of its own: the two run side by
+          // side (the node's pods wait on disks, clones and probes far more than on CPU).
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
           testTimeout: 1_800_000,
           hookTimeout: 1_800_000,
-          fileParallelism: false,
+          fileParallelism: true,
+          maxWorkers: 2,
         },
       },
     ],

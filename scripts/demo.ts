@@ -31,7 +31,7 @@ async function main() {
   const k = connect();
   step(`helm upgrade --install ${release} ./generated-chart (flavor=${flavor}, replicas=${replicas}) in namespace ${namespace}`);
   await upgradeInstall({ release, namespace, flavor, set: { replicas }, kubeconfig: k.kubeconfig });
-  step("waiting for every pod to be Ready (pod 0 initialises, each replica clones the pod before it)");
+  step("waiting for every pod to be Ready (pod 0 initialises; the replicas, started beside it, clone it once it is Ready)");
   const { ms } = await waitAllReady(k, namespace, release, replicas);
   step(`all ${replicas} pods Ready after ${Math.round(ms / 1000)}s`);
   const container = flavor;

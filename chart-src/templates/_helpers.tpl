@@ -167,6 +167,21 @@ Never ca.key (source=generate keeps it in the Secret to sign a renewed certifica
 {{- end }}
 
 {{/*
+The StatefulSet's podManagementPolicy: the value when set; otherwise what an existing release
+already has (Kubernetes refuses to change the field, so an upgrade from a chart that defaulted to
+OrderedReady keeps it), and Parallel for a new release. Where lookup is not available (helm
+template), a new release.
+*/}}
+{{- define "mysql.podManagementPolicy" -}}
+{{- if .Values.podManagementPolicy }}
+{{- .Values.podManagementPolicy }}
+{{- else }}
+{{- $sts := lookup "apps/v1" "StatefulSet" .Release.Namespace (include "mysql.fullname" .) }}
+{{- if and $sts $sts.spec.podManagementPolicy }}{{ $sts.spec.podManagementPolicy }}{{ else }}Parallel{{ end }}
+{{- end }}
+{{- end }}
+
+{{/*
 What differs between the flavors in the templates, in one place (the in-pod scripts have their
 flavor.sh): the client program (the official mariadb:11 image has no "mysql" name), the
 replication status statement, and whether new replicas copy their donor through the sidecar's

@@ -6,7 +6,8 @@ password themselves, naming the key). All broken rules are reported together.
 - Account names cannot change on an existing release: accounts are created once, when the
   primary initialises, and replicas authenticate with the name they were given.
 - The flavor cannot change on an existing release: the data directories belong to one server.
-- podManagementPolicy cannot change: Kubernetes refuses to update that StatefulSet field.
+- podManagementPolicy, when set, cannot differ from the existing one: Kubernetes refuses to update
+  that StatefulSet field (left empty, the existing one is kept).
 */}}
 {{- define "mysql.validateRelease" -}}
 {{- $errors := list }}
@@ -46,8 +47,8 @@ password themselves, naming the key). All broken rules are reported together.
 {{- $errors = append $errors (printf "flavor cannot change on an existing release (%q now, %q asked): the data directories on the volumes belong to %s and the other server cannot start on them; install a new release and move the data with a dump" $c.name $.Values.flavor $c.name) }}
 {{- end }}
 {{- end }}
-{{- if and $sts.spec.podManagementPolicy (ne $sts.spec.podManagementPolicy .Values.podManagementPolicy) }}
-{{- $errors = append $errors (printf "podManagementPolicy cannot change on an existing release (%q now, %q asked): Kubernetes refuses to update that StatefulSet field" $sts.spec.podManagementPolicy .Values.podManagementPolicy) }}
+{{- if and .Values.podManagementPolicy $sts.spec.podManagementPolicy (ne $sts.spec.podManagementPolicy .Values.podManagementPolicy) }}
+{{- $errors = append $errors (printf "podManagementPolicy cannot change on an existing release (%q now, %q asked): Kubernetes refuses to update that StatefulSet field; leave it empty to keep the current one" $sts.spec.podManagementPolicy .Values.podManagementPolicy) }}
 {{- end }}
 {{- end }}
 {{- if $errors }}

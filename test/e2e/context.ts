@@ -45,10 +45,13 @@ export const CHART = {
 export const UPGRADED_CONFIG = { "config.common": "max_connections=345", "tls.requireSecureTransport": true };
 
 /**
- * Values of the small releases that run beside the main one (Secret scenarios, version upgrades):
- * no helm test pod, and CPU requests low enough that both suites' releases fit the 2-core node
- * at once instead of waiting for each other.
+ * CPU requests of every release of the suites: both flavors' suites run side by side on the
+ * 2-core node (with the control plane's 0.9 core of requests), and a pod the scheduler cannot
+ * place would wait for good. The servers use what they need regardless of the request.
  */
+export const SHARED_NODE = { "resources.server.requests.cpu": "40m", "resources.init.requests.cpu": "40m" };
+
+/** Values of the small releases that run beside the main one (Secret scenarios, version upgrades): no helm test pod, and lower CPU requests still. */
 export const SIDE_RELEASE = { "tests.enabled": false, "resources.server.requests.cpu": "20m", "resources.init.requests.cpu": "20m" };
 
 export class E2e {

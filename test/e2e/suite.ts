@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe } from "vitest";
 import { enforceRestricted, kubectl } from "../../scripts/lib/kube.js";
 import type { Flavor } from "../../scripts/lib/release.js";
 import { printReport } from "../helpers/report.js";
-import { E2e } from "./context.js";
+import { E2e, SHARED_NODE } from "./context.js";
 import { consistency } from "./features/consistency.js";
 import { durability } from "./features/durability.js";
 import { networkPolicy } from "./features/network-policy.js";
@@ -29,7 +29,7 @@ export function defineSuite(flavor: Flavor) {
       e = new E2e(flavor, `e2e-${flavor}-${Date.now().toString(36)}`);
       // The main release runs with egress limited too, so every feature shows it suffices (DNS,
       // the Kubernetes API, the release's own pods).
-      e.baseSet = { "networkPolicy.egress.enabled": true };
+      e.baseSet = { "networkPolicy.egress.enabled": true, ...SHARED_NODE };
       await kubectl(e.k, ["create", "namespace", e.namespace]);
       // Everything below (the chart's pods, helm test, the test's own client pods) must pass it.
       await enforceRestricted(e.k, e.namespace);

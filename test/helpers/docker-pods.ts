@@ -1,13 +1,15 @@
 // Pods without Kubernetes: each "pod" is a Docker container on a private network, reachable
 // by the same stable name a StatefulSet pod has (db-N.db), running the chart's scripts in the
 // pod's order: choose-config, prepare-data, then the server and the replication sidecar. The
-// Kubernetes API the scripts call is the fake of fake-kube-api.ts, shared by all the pods.
+// Kubernetes API the scripts call is the fake of fake-kube-api.ts, shared by all the pods; a pod
+// counts as Ready there (a new replica's choice of donor) once waitReady saw its readiness probe
+// pass, as the kubelet would, and no longer once it is stopped, restarted or lost.
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { GiveUp, waitFor } from "../../scripts/lib/wait.js";
-import { createFakeApi, type FakeApi } from "./fake-kube-api.js";
+import { createFakeApi, type FakeApi, setPodsReady } from "./fake-kube-api.js";
 import { type Flavor, layoutConfig, layoutScripts, layoutSecrets, layoutTls, podEnv, type TlsOptions } from "./pod-scripts.js";
 
 /** Where the pods see the fake Kubernetes API's curl, state and ServiceAccount files. */
@@ -34,6 +36,8 @@ export class LocalPods {
   readonly network: string;
   readonly api: FakeApi;
   private readonly started = new Set<string>();
+  /** The ordinals the fake API reports as Ready. */
+  private readonly ready = new Set<number>();
 
   constructor(
     readonly flavor: Flavor,
@@ -54,6 +58,17 @@ export class LocalPods {
     for (const d of [this.api.bin, this.api.serviceAccount]) chmodSync(d, 0o755);
     chownSync(this.api.state, 999, 999);
     chownSync(join(this.api.state, "labelled"), 999, 999);
+    this.setReady();
+  }
+
+  /** Record pod ORDINAL as Ready or not in the fake API (none given: just write the list). */
+  private setReady(ordinal?: number, ready = true) {
+    if (ordinal !== undefined) {
+      if (ready) this.ready.add(ordinal);
+      else this.ready.delete(ordinal);
+    }
+    setPodsReady(this.api, [...this.ready].map((o) => `db-${o}`));
+    for (const f of ["ready", "terminating"]) chownSync(join(this.api.state, f), 999, 999);
   }
 
   container(ordinal: number) {
@@ -69,6 +84,7 @@ export class LocalPods {
 
   /** Start pod ORDINAL (its data directory persists across stop/start, like a PVC). */
   async start(ordinal: number, o: PodOptions = {}) {
+    this.setReady(ordinal, false);
     const data = join(this.dir, `data-${ordinal}`);
     mkdirSync(data, { recursive: true });
     chownSync(data, 999, 999);
@@ -137,16 +153,19 @@ export class LocalPods {
   }
 
   async stop(ordinal: number) {
+    this.setReady(ordinal, false);
     await docker(["stop", "-t", "30", this.container(ordinal)]);
   }
 
   /** Delete pod ORDINAL's container and its data (as deleting a pod and its PVC does). */
   async loseVolume(ordinal: number) {
+    this.setReady(ordinal, false);
     await docker(["rm", "-f", "-v", this.container(ordinal)]);
     await execa("rm", ["-rf", join(this.dir, `data-${ordinal}`)]);
   }
 
   async restart(ordinal: number) {
+    this.setReady(ordinal, false);
     await docker(["restart", "-t", "30", this.container(ordinal)]);
   }
 
@@ -189,7 +208,9 @@ export class LocalPods {
         if (state.stdout.trim() === "false") throw new GiveUp(`db-${ordinal}: the container exited`);
         const r = await docker(["exec", this.container(ordinal), "/opt/mysql-chart/scripts/probe.sh", "readiness"]);
         last = r.stdout + r.stderr;
-        return r.exitCode === 0;
+        if (r.exitCode !== 0) return false;
+        this.setReady(ordinal);
+        return true;
       }, { timeoutMs, quiet: true })).ms;
     } catch (e) {
       const logs = (await this.logs(ordinal)).split("\n").slice(-60).join("\n");

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa, execaSync } from "execa";
 import { projectRoot } from "../../scripts/lib/tools.js";
-import { createFakeApi, type FakeApi, fakeApiCalls, setClaimsHoldingData } from "./fake-kube-api.js";
+import { createFakeApi, type FakeApi, fakeApiCalls, setClaimsHoldingData, setPodsReady } from "./fake-kube-api.js";
 
 export const scriptsSrc = join(projectRoot, "chart-src/files/scripts");
 export const confSrc = join(projectRoot, "chart-src/files/conf");
@@ -156,6 +156,11 @@ export function sandbox(flavor: Flavor, podName = "db-1"): Sandbox {
 /** The API's answer to a list of claims: NAMES carry the holds-data label. */
 export function claimsHoldingData(s: Sandbox, names: string[]) {
   setClaimsHoldingData(s.api, names);
+}
+
+/** The API's answer about pods: NAMES are Ready, TERMINATING are being deleted; others do not exist. */
+export function podsReady(s: Sandbox, names: string[], terminating: string[] = []) {
+  setPodsReady(s.api, names, terminating);
 }
 
 /** The calls the scripts made to the Kubernetes API, one "METHOD URL BODY" per line. */

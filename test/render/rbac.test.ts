@@ -6,11 +6,12 @@ import { container, envOf, findDoc, render } from "../helpers/render.js";
 const docs = (set: Record<string, string | number | boolean> = {}) => render({ set });
 
 describe("ServiceAccount and RBAC", () => {
-  it("the Role grants get/list/patch on claims and create on Events, nothing else, bound to the pods' ServiceAccount", async () => {
+  it("the Role grants get/list/patch on claims, list on pods (a new replica's donor) and create on Events, nothing else, bound to the pods' ServiceAccount", async () => {
     const d = await docs();
     expect(findDoc(d, "ServiceAccount", "mysql").automountServiceAccountToken).toBe(false);
     expect(findDoc(d, "Role", "mysql").rules).toEqual([
       { apiGroups: [""], resources: ["persistentvolumeclaims"], verbs: ["get", "list", "patch"] },
+      { apiGroups: [""], resources: ["pods"], verbs: ["list"] },
       { apiGroups: [""], resources: ["events"], verbs: ["create"] },
     ]);
     const binding = findDoc(d, "RoleBinding", "mysql");

@@ -118,8 +118,9 @@ describe("StatefulSet", () => {
     expect((await sts()).spec.updateStrategy).toEqual({ type: "RollingUpdate" });
   });
 
-  it("takes podManagementPolicy from values", async () => {
-    expect((await sts()).spec.podManagementPolicy).toBe("OrderedReady");
+  it("starts the pods side by side on a new release (podManagementPolicy Parallel), or as values say", async () => {
+    expect((await sts()).spec.podManagementPolicy).toBe("Parallel");
+    expect((await sts({ podManagementPolicy: "OrderedReady" })).spec.podManagementPolicy).toBe("OrderedReady");
     expect((await sts({ podManagementPolicy: "Parallel" })).spec.podManagementPolicy).toBe("Parallel");
   });
 

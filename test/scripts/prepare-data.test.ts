@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { apiCalls, claimsHoldingData, runBash, sandbox } from "../helpers/pod-scripts.js";
+import { apiCalls, claimsHoldingData, podsReady, runBash, sandbox } from "../helpers/pod-scripts.js";
 
 describe("prepare-data.sh", () => {
   const stubs = `
@@ -59,18 +59,78 @@ describe("prepare-data.sh", () => {
     expect(apiCalls(s)).toMatch(/^GET https:\/\/api\.test:443\/api\/v1\/namespaces\/ns\/persistentvolumeclaims\?labelSelector=mysql-chart\.io%2Fholds-data%3Dtrue $/m);
   });
 
-  it("clones pod N-1 into a new replica (pod 1 clones the primary)", async () => {
+  it("MySQL without init SQL: pod 0's accounts are created by the initialisation itself (--init-file), with no temporary server, and the SQL file is removed", async () => {
+    const s = sandbox("mysql", "db-0");
+    const init = `flavor_initialize_datadir() { echo "initialize $1" >>"$RUN_DIR/calls"; cat "$2" >"$RUN_DIR/sql"; mkdir -p "$1/mysql"; }`;
+    const r = await runBash(s, "prepare-data.sh", `${stubs}\n${init}\nmain`);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(calls(s)).toBe(`initialize ${s.dataRoot}/data.staging\n`);
+    expect(readFileSync(join(s.run, "sql"), "utf8")).toContain("CREATE USER 'replicator'@'%'");
+    expect(existsSync(join(s.run, "init-accounts.sql"))).toBe(false);
+    expect(existsSync(join(s.dataRoot, "data/mysql"))).toBe(true);
+  });
+
+  // The clone, and MySQL's early readying of its target (tested on its own below), replaced.
+  const noPrepare = "flavor_prepare_clone_target() { :; }";
+  const cloneStub = `flavor_clone_into() { echo "clone $2 into $1" >>"$RUN_DIR/calls"; mkdir -p "$1/mysql"; }\n${noPrepare}`;
+
+  it("clones pod N-1 into a new replica when it is Ready (pod 1 clones the primary)", async () => {
     for (const [pod, donor] of [["db-1", "db-0.db.ns"], ["db-4", "db-3.db.ns"]]) {
       const s = sandbox("mysql", pod);
-      const r = await runBash(s, "prepare-data.sh", `flavor_clone_into() { echo "clone $2 into $1" >>"$RUN_DIR/calls"; mkdir -p "$1/mysql"; }\nmain`);
+      podsReady(s, ["db-0", "db-1", "db-2", "db-3"]);
+      const r = await runBash(s, "prepare-data.sh", `${cloneStub}\nmain`);
       expect(r.exitCode, r.stderr).toBe(0);
       expect(calls(s)).toBe(`clone ${donor} into ${s.dataRoot}/data.staging\n`);
       expect(existsSync(join(s.dataRoot, "data/mysql"))).toBe(true);
     }
   });
 
+  it("pods started side by side: a replica whose previous pod is not Ready clones the highest Ready replica, the primary last, never a pod being deleted", async () => {
+    const donorOf = async (ready: string[], terminating: string[] = []) => {
+      const s = sandbox("mysql", "db-4");
+      podsReady(s, ready, terminating);
+      const r = await runBash(s, "prepare-data.sh", `${cloneStub}\nmain`);
+      expect(r.exitCode, r.stderr).toBe(0);
+      return calls(s).split(" ")[1];
+    };
+    expect(await donorOf(["db-0", "db-2"])).toBe("db-2.db.ns");
+    expect(await donorOf(["db-0", "db-1"])).toBe("db-1.db.ns");
+    expect(await donorOf(["db-0"])).toBe("db-0.db.ns");
+    expect(await donorOf(["db-0", "db-3", "db-2"], ["db-3"])).toBe("db-2.db.ns");
+  });
+
+  it("waits for a Ready donor instead of cloning one that is not (a new installation: the primary still initialising)", async () => {
+    const s = sandbox("mysql", "db-2");
+    // The primary becomes Ready after the third poll.
+    const sleepStub = `sleep() { n=$(( $(cat "$RUN_DIR/polls" 2>/dev/null || echo 0) + 1 )); echo $n >"$RUN_DIR/polls"; (( n < 3 )) || echo db-0 >"$FAKE_API_DIR/ready"; }`;
+    const r = await runBash(s, "prepare-data.sh", `${cloneStub}\n${sleepStub}\nmain`, { FAKE_API_DIR: s.api.state });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(readFileSync(join(s.run, "polls"), "utf8")).toBe("3\n");
+    expect(calls(s)).toBe(`clone db-0.db.ns into ${s.dataRoot}/data.staging\n`);
+    expect(r.stderr).toMatch(/donor: db-0\.db\.ns \(Ready; chosen among 1 0 after/);
+  });
+
+  it("readies the flavor's clone target (MySQL: the empty instance) before waiting for a donor, so the clone starts once one is Ready", async () => {
+    const s = sandbox("mysql", "db-1");
+    const sleepStub = `sleep() { echo "wait for donor" >>"$RUN_DIR/calls"; echo db-0 >"$FAKE_API_DIR/ready"; }`;
+    const prepare = `flavor_prepare_clone_target() { echo "prepare $1" >>"$RUN_DIR/calls"; }`;
+    const r = await runBash(s, "prepare-data.sh", `${cloneStub}\n${sleepStub}\n${prepare}\nmain`, { FAKE_API_DIR: s.api.state });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(calls(s)).toBe(`prepare ${s.dataRoot}/data.staging\nwait for donor\nclone db-0.db.ns into ${s.dataRoot}/data.staging\n`);
+  });
+
+  it("without the API's answer about pods (no permission), clones the previous pod as under OrderedReady", async () => {
+    const s = sandbox("mysql", "db-4");
+    writeFileSync(join(s.root, "api/status"), "403");
+    const r = await runBash(s, "prepare-data.sh", "choose_donor 4");
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toBe("3");
+    expect(r.stderr).toMatch(/cannot ask the Kubernetes API which pods are Ready: cloning the previous pod/);
+  });
+
   it("discards a half-finished attempt before starting again, never starting from it", async () => {
     const s = sandbox("mariadb", "db-1");
+    podsReady(s, ["db-0"]);
     mkdirSync(join(s.dataRoot, "data.staging"), { recursive: true });
     writeFileSync(join(s.dataRoot, "data.staging/partial.ibd"), "half");
     const r = await runBash(s, "prepare-data.sh", `flavor_clone_into() { if [[ -e "$1/partial.ibd" ]]; then echo present; else echo gone; fi >>"$RUN_DIR/calls"; mkdir -p "$1/mysql"; }\nmain`);
@@ -82,6 +142,7 @@ describe("prepare-data.sh", () => {
 
   it("retries a failed clone and discards each failed attempt", async () => {
     const s = sandbox("mysql", "db-1");
+    podsReady(s, ["db-0"]);
     // Each attempt leaves junk behind; the next attempt must not find it.
     const body = `flavor_clone_into() {
       n=$(( $(cat "$RUN_DIR/n" 2>/dev/null || echo 0) + 1 )); echo $n >"$RUN_DIR/n"
@@ -90,6 +151,7 @@ describe("prepare-data.sh", () => {
       if (( n < 3 )); then return 1; fi
       mkdir -p "$1/mysql"
     }
+    ${noPrepare}
     main`;
     const r = await runBash(s, "prepare-data.sh", body);
     expect(r.exitCode, r.stderr).toBe(0);
@@ -98,9 +160,33 @@ describe("prepare-data.sh", () => {
     expect(r.stderr).toMatch(/clone attempt 3\/3/);
   });
 
+  it("a donor busy with another clone (MySQL serves one at a time) is asked again every second, without using up an attempt or discarding the staging directory", async () => {
+    const s = sandbox("mysql", "db-2");
+    podsReady(s, ["db-0"]);
+    // Busy four times (more than CLONE_ATTEMPTS), then the clone goes through on what the first call readied.
+    const body = `flavor_clone_into() {
+      n=$(( $(cat "$RUN_DIR/n" 2>/dev/null || echo 0) + 1 )); echo $n >"$RUN_DIR/n"
+      if (( n == 1 )); then mkdir -p "$1"; echo ready >"$1/target"; fi
+      if (( n <= 4 )); then return 2; fi
+      [[ -e "$1/target" ]] || echo "target discarded" >>"$RUN_DIR/calls"
+      mkdir -p "$1/mysql"
+    }
+    sleep() { echo "sleep $1" >>"$RUN_DIR/sleeps"; }
+    ${noPrepare}
+    main`;
+    const r = await runBash(s, "prepare-data.sh", body);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(readFileSync(join(s.run, "n"), "utf8")).toBe("5\n");
+    expect(calls(s)).toBe("");
+    expect(readFileSync(join(s.run, "sleeps"), "utf8")).toBe("sleep 1\n".repeat(4));
+    expect(r.stderr).toMatch(/donor db-0\.db\.ns is busy with another copy; asking again every second/);
+    expect(r.stderr.match(/clone attempt/g)).toHaveLength(1);
+  });
+
   it("gives up after the last attempt without creating a data directory", async () => {
     const s = sandbox("mysql", "db-1");
-    const r = await runBash(s, "prepare-data.sh", `flavor_clone_into() { mkdir -p "$1/mysql"; return 1; }\nmain`);
+    podsReady(s, ["db-0"]);
+    const r = await runBash(s, "prepare-data.sh", `flavor_clone_into() { mkdir -p "$1/mysql"; return 1; }\n${noPrepare}\nmain`);
     expect(r.exitCode).not.toBe(0);
     expect(r.stderr).toMatch(/could not clone from db-0\.db\.ns after 3 attempts/);
     expect(existsSync(join(s.dataRoot, "data"))).toBe(false);

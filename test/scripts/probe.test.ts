@@ -65,6 +65,35 @@ describe("probe.sh readiness", () => {
     expect((await probeIn(s, "Connecting\\tNo\\tNULL")).exitCode).not.toBe(0);
   });
 
+  it("a new replica's first check waits (FIRST_READY_WAIT_SECONDS) for the sidecar to start replication and is Ready as soon as it runs, instead of a whole period later", async () => {
+    const s = sandbox("mysql", "db-1");
+    const reads = join(s.run, "reads");
+    // Not configured for the first two reads (an empty row), then replicating.
+    const starting = `sql() { cat >/dev/null; }\nstatus_fields() { echo x >>"${reads}"; [[ $(wc -l <"${reads}") -gt 2 ]] || { printf '\\t\\t\\n'; return 0; }; printf 'Yes\\tYes\\t0\\n'; }\nmain readiness`;
+    const r = await runBash(s, "probe.sh", starting, { FIRST_READY_WAIT_SECONDS: "3" });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(readFileSync(reads, "utf8").trim().split("\n")).toHaveLength(3);
+    // Without the setting, the first check answers at once: not Ready.
+    const s2 = sandbox("mysql", "db-1");
+    expect((await runBash(s2, "probe.sh", starting.replaceAll(reads, join(s2.run, "reads")))).exitCode).not.toBe(0);
+  });
+
+  it("once the pod has been Ready, a failing check answers at once (nothing waits at rest), and a replica that never starts replicating is not Ready after the wait", async () => {
+    const s = sandbox("mysql", "db-1");
+    const reads = join(s.run, "reads");
+    const stopped = `sql() { cat >/dev/null; }\nstatus_fields() { echo x >>"${reads}"; printf 'Yes\\tNo\\t0\\n'; }\nmain readiness`;
+    writeFileSync(contact(s), `${now()} 0\n`);
+    const atRest = await runBash(s, "probe.sh", stopped, { FIRST_READY_WAIT_SECONDS: "3" });
+    expect(atRest.exitCode).not.toBe(0);
+    expect(readFileSync(reads, "utf8").trim().split("\n")).toHaveLength(1);
+    rmSync(contact(s));
+    rmSync(reads);
+    const never = await runBash(s, "probe.sh", stopped, { FIRST_READY_WAIT_SECONDS: "1" });
+    expect(never.exitCode).not.toBe(0);
+    expect(never.stdout).toMatch(/replication not running \(io=Yes sql=No\)/);
+    expect(readFileSync(reads, "utf8").trim().split("\n").length).toBeGreaterThan(1);
+  });
+
   it("reads the replication status once more with root's refreshed login when the first read fails (a password rotation landing in between)", async () => {
     const s = sandbox("mysql", "db-1");
     const reads = join(s.run, "reads");

@@ -81,11 +81,21 @@ peer_host() {
   printf '%s-%d.%s.%s\n' "$STATEFULSET_NAME" "${1:?peer_host needs an ordinal}" "$HEADLESS_SERVICE" "$POD_NAMESPACE"
 }
 
-# donor_ordinal ORDINAL: the pod a new replica copies: the previous one (pod 1 copies the primary).
+# donor_ordinal ORDINAL: the pod a new replica copies by preference: the previous one (pod 1
+# copies the primary).
 donor_ordinal() {
   local ordinal=${1:?donor_ordinal needs an ordinal}
   (( ordinal > 0 )) || die "the primary (ordinal 0) has no donor"
   echo $((ordinal - 1))
+}
+
+# donor_candidates ORDINAL: the pods a new replica may copy, in order of preference, one per line:
+# the previous one, then the lower replicas, the primary last (a copy loads its donor).
+donor_candidates() {
+  local ordinal=${1:?donor_candidates needs an ordinal} o
+  (( ordinal > 0 )) || die "the primary (ordinal 0) has no donor"
+  for ((o = ordinal - 1; o >= 1; o--)); do echo "$o"; done
+  echo 0
 }
 
 # read_secret KEY: print the password KEY from the release's Secret (SECRETS_DIR) or, for a key
@@ -303,7 +313,8 @@ wait_for_server() {
       log "still waiting for the $what ($((SECONDS - start))s)"
       last_log=$SECONDS
     fi
-    sleep 2
+    # Short: a pod's start waits on this (temporary servers, the sidecar's first turn).
+    sleep 0.5
   done
 }
 
@@ -323,7 +334,7 @@ start_temp_server() {
   until [[ -S "$sock" ]]; do
     kill -0 "$TEMP_SERVER_PID" 2>/dev/null || { wait "$TEMP_SERVER_PID" || true; TEMP_SERVER_PID=""; return 1; }
     (( SECONDS - start < 600 )) || die "temporary server on $dir did not open its socket in 600s"
-    sleep 1
+    sleep 0.2
   done
 }
 
@@ -344,7 +355,7 @@ wait_temp_server_exit() {
   [[ -n "$TEMP_SERVER_PID" ]] || return 0
   while kill -0 "$TEMP_SERVER_PID" 2>/dev/null; do
     (( SECONDS - start < timeout )) || return 1
-    sleep 1
+    sleep 0.2
   done
   wait "$TEMP_SERVER_PID" 2>/dev/null || true
   TEMP_SERVER_PID=""
@@ -352,16 +363,27 @@ wait_temp_server_exit() {
 
 # copy_with_retries DONOR STEP [ARGS...]: run "STEP STAGING_DIR DONOR ARGS..." (a flavor's copy of
 # DONOR) up to CLONE_ATTEMPTS times, discarding each failed attempt's STAGING_DIR and waiting
-# CLONE_RETRY_DELAY_SECONDS in between; 1 when every attempt failed. STEP runs under `if`, so it
-# checks each of its own steps (errexit is off there).
+# CLONE_RETRY_DELAY_SECONDS in between; 1 when every attempt failed. STEP runs under `||`, so it
+# checks each of its own steps (errexit is off there). STEP returning 2 means the donor is busy
+# with another copy and nothing was copied (MySQL's donor serves one clone at a time, and
+# replicas started side by side ask at once): tried again every second, for up to
+# DONOR_BUSY_SECONDS, without counting as an attempt or discarding STAGING_DIR.
 copy_with_retries() {
-  local donor=${1:?copy_with_retries needs DONOR} step=${2:?copy_with_retries needs STEP} attempt attempts=${CLONE_ATTEMPTS:-5}
+  local donor=${1:?copy_with_retries needs DONOR} step=${2:?copy_with_retries needs STEP} attempt attempts=${CLONE_ATTEMPTS:-5} rc busy=0
   shift 2
   for ((attempt = 1; attempt <= attempts; attempt++)); do
-    log "clone attempt $attempt/$attempts from $donor"
-    if "$step" "$STAGING_DIR" "$donor" "$@"; then
-      return 0
+    (( busy > 0 )) || log "clone attempt $attempt/$attempts from $donor"
+    rc=0
+    "$step" "$STAGING_DIR" "$donor" "$@" || rc=$?
+    (( rc != 0 )) || return 0
+    if (( rc == 2 && busy < ${DONOR_BUSY_SECONDS:-600} )); then
+      (( busy % 30 )) || log "donor $donor is busy with another copy; asking again every second"
+      busy=$((busy + 1))
+      attempt=$((attempt - 1))
+      sleep 1
+      continue
     fi
+    busy=0
     rm -rf "$STAGING_DIR"
     (( attempt == attempts )) || sleep "${CLONE_RETRY_DELAY_SECONDS:-10}"
   done
@@ -471,6 +493,18 @@ initialize_primary() {
   accounts=$(account_sql) || die "building the account SQL failed (see above)"
   post=$(flavor_post_account_sql) || die "building the account SQL failed"
   root=$(read_secret mysql-root-password) || die "cannot read the root password"
+  if [[ "${FLAVOR_INITIALIZE_RUNS_SQL:-false}" == true && ! -s "$CONF_SRC/init.sql" && ! -s "$INIT_SQL_SECRET_FILE" ]]; then
+    # No user SQL to run (its errors are reported by a running server): the accounts are created
+    # by the initialisation itself. The file holds passwords: the pod's own run directory, removed after.
+    local sql_file="$RUN_DIR/init-accounts.sql"
+    ( umask 077 && printf '%s\n%s\n%s\n' "$pre" "$accounts" "$post" >"$sql_file" ) || die "cannot write $sql_file"
+    log "creating accounts during the initialisation"
+    flavor_initialize_datadir "$dir" "$sql_file"
+    rm -f "$sql_file"
+    record_applied_passwords || die "cannot record the applied passwords"
+    log "data directory initialised"
+    return 0
+  fi
   flavor_initialize_datadir "$dir"
   CLIENT_SOCKET=$sock write_client_cnf "$cnf" root "" || die "cannot write $cnf"
   start_temp_server "$dir" "$sock" "${FLAVOR_SKIP_REPLICA_START[@]}" || die "the temporary server did not start on $dir"

@@ -3,7 +3,8 @@
 # kube-api.sh: the few Kubernetes API calls prepare-data.sh makes, with curl and the pod's
 # projected ServiceAccount token (KUBE_API_DIR: token, ca.crt). A claim that holds data carries
 # the label HOLDS_DATA_LABEL, so pod 0 on an empty volume can tell a lost volume from a fresh
-# install even when no replica is running. Sourced after lib.sh, never run.
+# install even when no replica is running; a new replica asks which pods are Ready to choose its
+# donor. Sourced after lib.sh, never run.
 
 HOLDS_DATA_LABEL=mysql-chart.io/holds-data
 
@@ -65,6 +66,22 @@ ordinals_holding_data() {
   # Claim names are the only "name" values of the form data-<statefulset>-<N>.
   grep -oE "\"name\": *\"data-${STATEFULSET_NAME//./\\.}-[0-9]+\"" <<<"$list" \
     | sed -E 's/.*-([0-9]+)"$/\1/' | awk '$1 > 0' | sort -n -u || true
+}
+
+# pod_ready ORDINAL: 0 when that pod of the StatefulSet exists, is not being deleted, and its Ready
+# condition is True (for a replica: replicating within the lag bound, probe.sh); 1 when not; 2 when
+# the API cannot be asked (the caller must not take that for "not Ready" forever).
+pod_ready() {
+  local pod list condition
+  require_env POD_NAMESPACE STATEFULSET_NAME
+  pod="$STATEFULSET_NAME-${1:?pod_ready needs an ordinal}"
+  # A list with a field selector answers 200 with no items for a pod that does not exist yet.
+  list=$(kube_api GET "/api/v1/namespaces/$POD_NAMESPACE/pods?fieldSelector=metadata.name%3D$pod") || return 2
+  list=$(tr -d ' \n' <<<"$list")
+  [[ "$list" == *"\"name\":\"$pod\""* && "$list" != *'"deletionTimestamp"'* ]] || return 1
+  # The Ready condition object (no nested objects), then its status.
+  condition=$(grep -oE '\{[^{}]*"type":"Ready"[^{}]*\}' <<<"$list") || return 1
+  [[ "$condition" == *'"status":"True"'* ]]
 }
 
 # pod_event TYPE REASON MESSAGE: record an Event on this pod (kubectl describe pod shows it).

@@ -3,8 +3,8 @@
 # prepare-data.sh (init container 2): make sure this pod has a data directory before the
 # server starts. Existing data is always kept (restart, or a volume reused after scale-in).
 # Pod 0 on an empty volume initialises a new database on a new installation, or copies the
-# most advanced replica when replicas hold data (recover-primary.sh); a new replica copies
-# pod N-1 (pod 1 copies the primary) with the flavor's hot physical copy (clone.sh). Both
+# most advanced replica when replicas hold data (recover-primary.sh); a new replica copies a
+# Ready member, pod N-1 when it is Ready (choose_donor), with the flavor's hot physical copy (clone.sh). Both
 # are built in a staging directory and renamed into place only when complete, so a
 # half-finished attempt is discarded and redone. A replica with data labels its claim as
 # holding data (kube-api.sh), which is how pod 0 tells a lost volume from a new installation.
@@ -17,12 +17,66 @@ shopt -s inherit_errexit
 # shellcheck source=recover-primary.sh
 . "$(dirname "${BASH_SOURCE[0]}")/recover-primary.sh"
 
-# clone_with_retries ORDINAL: clone the donor of this ordinal into STAGING_DIR, retrying.
+# ready_donor ORDINAL: the first Ready pod among this ordinal's candidates (donor_candidates:
+# the previous pod, then the lower replicas, then the primary); 1 when none is Ready yet, 2 when
+# the API cannot be asked.
+ready_donor() {
+  local candidate rc
+  for candidate in $(donor_candidates "${1:?ready_donor needs ORDINAL}"); do
+    rc=0
+    pod_ready "$candidate" || rc=$?
+    (( rc != 2 )) || return 2
+    if (( rc == 0 )); then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# choose_donor ORDINAL: print the ordinal to clone from, waiting until one of the candidates is
+# Ready (pods start side by side under podManagementPolicy Parallel: on a new installation every
+# replica copies the primary at once instead of forming a chain). Without the API's answer
+# (rbac.create=false without the pods permission) it is the previous pod, as under OrderedReady.
+choose_donor() {
+  local ordinal=${1:?choose_donor needs ORDINAL} donor rc start=$SECONDS last_log=$SECONDS last_event=-1000
+  while :; do
+    rc=0
+    donor=$(ready_donor "$ordinal") || rc=$?
+    if (( rc == 0 )); then
+      log "donor: $(peer_host "$donor") (Ready; chosen among $(donor_candidates "$ordinal" | tr '\n' ' ')after $((SECONDS - start))s)"
+      echo "$donor"
+      return 0
+    fi
+    if (( rc == 2 )); then
+      log "cannot ask the Kubernetes API which pods are Ready: cloning the previous pod"
+      donor_ordinal "$ordinal"
+      return 0
+    fi
+    if (( SECONDS - last_log >= 30 )); then
+      log "waiting for a Ready donor among pods $(donor_candidates "$ordinal" | tr '\n' ' ')($((SECONDS - start))s)"
+      last_log=$SECONDS
+    fi
+    if (( SECONDS - start >= 60 && SECONDS - last_event >= ${EVENT_EVERY_SECONDS:-300} )); then
+      pod_event Normal WaitingForDonor "This new replica copies a Ready member before its first start; none of pods $(donor_candidates "$ordinal" | tr '\n' ' ')is Ready yet."
+      last_event=$SECONDS
+    fi
+    sleep "${DONOR_POLL_SECONDS:-0.5}"
+  done
+}
+
+# clone_with_retries ORDINAL: clone a Ready donor (choose_donor) into STAGING_DIR, retrying (a pod
+# whose attempts all failed restarts, and chooses again).
 clone_with_retries() {
-  local donor
-  donor=$(peer_host "$(donor_ordinal "${1:?clone_with_retries needs ORDINAL}")")
-  copy_with_retries "$donor" flavor_clone_into \
-    || die "could not clone from $donor after ${CLONE_ATTEMPTS:-5} attempts; the pod restarts and tries again"
+  local ordinal=${1:?clone_with_retries needs ORDINAL} donor
+  # What the flavor can ready before a donor is chosen is readied meanwhile (MySQL: the empty
+  # instance the clone lands in); a failure here is retried by the clone itself.
+  if declare -F flavor_prepare_clone_target >/dev/null; then
+    flavor_prepare_clone_target "$STAGING_DIR" || log "could not ready the clone's target yet; the clone tries again"
+  fi
+  donor=$(choose_donor "$ordinal") || die "no donor for $POD_NAME"
+  copy_with_retries "$(peer_host "$donor")" flavor_clone_into \
+    || die "could not clone from $(peer_host "$donor") after ${CLONE_ATTEMPTS:-5} attempts; the pod restarts and tries again"
 }
 
 # record_holds_data ORDINAL: label a replica's claim as holding data, retrying; a replica whose

@@ -95,6 +95,23 @@ replica_ready() {
   record_contact "$lag" || echo "cannot write $IN_CONTACT_RECORD (Ready anyway)"
 }
 
+# replica_ready_soon: replica_ready, checked again every quarter second for up to
+# FIRST_READY_WAIT_SECONDS (default 0) while this pod has never been Ready (no contact record in
+# its run directory). A new replica's first check comes the moment its server answers, usually
+# just before the sidecar starts replication, and the next one a whole period later; once the
+# pod has been Ready, every check answers at once, so nothing waits at rest.
+replica_ready_soon() {
+  local deadline=$((SECONDS + ${FIRST_READY_WAIT_SECONDS:-0})) out
+  until out=$(replica_ready); do
+    if [[ -e "$IN_CONTACT_RECORD" ]] || (( SECONDS >= deadline )); then
+      [[ -z "$out" ]] || printf '%s\n' "$out"
+      return 1
+    fi
+    sleep 0.25
+  done
+  [[ -z "$out" ]] || printf '%s\n' "$out"
+}
+
 # with_fresh_login CMD...: run CMD; when it fails, choose the login again and run it once more.
 # During a password rotation the replicated ALTER USER can land between the login's check and a
 # query, or between two queries of one probe. Only the answering run's output is printed (a
@@ -131,7 +148,7 @@ main() {
       with_fresh_login server_answers
       ordinal=$(pod_ordinal "$POD_NAME")
       if (( ordinal > 0 )); then
-        replica_ready
+        replica_ready_soon
       fi
       ;;
     *)

@@ -113,10 +113,12 @@ main() {
   log "waiting for the local server"
   until wait_for_server "$CLIENT_CNF" 3600 "local server"; do :; done
   forget_first_start_sql
-  upgrade_system_tables
+  # A replica replicates first: its readiness waits on that, and a new MariaDB replica's copy lacks
+  # the upgrade record, so its (idempotent) upgrade takes seconds; it never writes the binary log.
   if (( ordinal > 0 )); then
     configure_replication
   fi
+  upgrade_system_tables
   start_backup_server
   log "applying password and certificate changes every ${PASSWORD_CHECK_SECONDS:-10}s"
   while :; do

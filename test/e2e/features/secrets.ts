@@ -67,7 +67,7 @@ export function secrets(ctx: () => E2e, releases: () => Promise<SecretReleases>)
   it("helm refuses an existing Secret with an empty mysql-root-password, naming the key and the Secret", async () => {
     const e = ctx();
     const bad = new E2e(e.flavor, e.namespace, "refused");
-    bad.baseSet = { "auth.existingSecret": "empty-root-secret" };
+    bad.baseSet = { ...SIDE_RELEASE, "auth.existingSecret": "empty-root-secret" };
     const r = await bad.upgrade().then(() => ({ exitCode: 0, stderr: "" }), (err: Error) => ({ exitCode: 1, stderr: err.message }));
     expect(r.exitCode, "helm install accepted the Secret").not.toBe(0);
     expect(r.stderr).toMatch(/Secret empty-root-secret has no non-empty key mysql-root-password/);

@@ -89,7 +89,7 @@ export function versionUpgrades(flavor: Flavor, prepared: () => Promise<E2e>) {
   });
 
 
-  it("a release of the previous chart version upgrades to this one: replicas roll first, no row lost, no pod re-cloned", async () => {
+  it("a release of the previous chart version upgrades to this one: replicas roll first, no row lost, no pod re-cloned, its pod management policy kept", async () => {
     const prev = await prepared();
     const before = await snapshot(prev);
     prev.chart = undefined; // the working tree's chart, same image
@@ -97,6 +97,8 @@ export function versionUpgrades(flavor: Flavor, prepared: () => Promise<E2e>) {
     const starts = await upgradeAndRoll(prev);
     prev.record("chart 0.1.0 -> working tree, rolled", Date.now() - t0);
     await keptEverything(prev, before, starts);
+    const policy = (await kubectl(prev.k, ["get", "statefulset", "-n", prev.namespace, prev.sts, "-o", "jsonpath={.spec.podManagementPolicy}"])).stdout;
+    expect(policy, "the policy the old chart chose is kept (Kubernetes cannot change it; the value is left empty)").toBe("OrderedReady");
     const claims = (await kubectl(prev.k, ["get", "pvc", "-n", prev.namespace, "-l", "mysql-chart.io/holds-data=true", "-o", "name"])).stdout;
     expect(claims, "the replica's claim now says it holds data").toContain(`data-${prev.sts}-1`);
   });

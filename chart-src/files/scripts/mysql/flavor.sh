@@ -33,13 +33,19 @@ CLONE_GRANTS="BACKUP_ADMIN"
 # The probes' account reads SHOW REPLICA STATUS.
 MONITOR_GRANTS="REPLICATION CLIENT"
 
-# flavor_initialize_datadir DIR: create the system tables in the new directory DIR.
+# flavor_initialize_datadir DIR [SQL_FILE]: create the system tables in the new directory DIR;
+# SQL_FILE's statements run at the end of the initialisation itself (--init-file), so a new
+# primary gets its accounts without a temporary server to start and stop.
 flavor_initialize_datadir() {
-  local dir=${1:?flavor_initialize_datadir needs DIR}
+  local dir=${1:?flavor_initialize_datadir needs DIR} init=()
+  [[ -z "${2-}" ]] || init=(--init-file="$2")
   rm -rf "$dir"
-  "$SERVER_BIN" --defaults-file="$MY_CNF" --initialize-insecure --datadir="$dir" \
+  "$SERVER_BIN" --defaults-file="$MY_CNF" --initialize-insecure --datadir="$dir" "${init[@]}" \
     || die "mysqld --initialize-insecure failed on $dir"
 }
+# flavor_initialize_datadir takes SQL_FILE (lib.sh's initialize_primary).
+# shellcheck disable=SC2034 # used by lib.sh
+FLAVOR_INITIALIZE_RUNS_SQL=true
 
 # flavor_pre_account_sql: statements run before the accounts are created (none for MySQL).
 flavor_pre_account_sql() {

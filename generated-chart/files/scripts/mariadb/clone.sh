@@ -51,7 +51,7 @@ receive_backup() {
     log "cannot create the pipes in $pipes"
     return 1
   fi
-  socat - "OPENSSL:$donor:$port,cert=$TLS_DIR/tls.crt,key=$TLS_DIR/tls.key,cafile=$TLS_DIR/ca.crt,verify=1" \
+  socat -b 262144 - "OPENSSL:$donor:$port,cert=$TLS_DIR/tls.crt,key=$TLS_DIR/tls.key,cafile=$TLS_DIR/ca.crt,verify=1" \
     <"$pipes/to-donor" >"$pipes/from-donor" 2>"$pipes/socat.log" &
   tls_pid=$!
   exec 4>"$pipes/to-donor" 3<"$pipes/from-donor"
@@ -96,7 +96,7 @@ flavor_clone_into() {
       log "donor $donor:$port did not answer in ${DONOR_WAIT_SECONDS:-600}s"
       return 1
     fi
-    sleep 3
+    sleep 1
   done
   log "receiving a hot backup from $donor:$port"
   copy_start=$SECONDS
