@@ -1,8 +1,8 @@
 // Clone throughput against a raw copy on the same pods. The clone: the bytes the newest replica's
-// prepare-data copied from its donor and how long that transfer took, read from its log with the
-// container runtime's timestamps. The raw copy: `tar` of the donor's data directory piped with
+// prepare-data copied from its donor when it cloned again alone, and how long that transfer took,
+// read from its log with the container runtime's timestamps. The raw copy: `tar` of the donor's data directory piped with
 // socat over the pod network into the same replica's volume (then removed), timed inside the donor.
-import { type Kube, kubectl, waitFor } from "../lib/kube.js";
+import { deletePodAndClaim, type Kube, kubectl, waitAllReady, waitFor } from "../lib/kube.js";
 import { podBash, STS, type System } from "./systems.js";
 
 /** Where a flavor's clone log says the transfer started (capturing the donor's ordinal) and ended (capturing the bytes). */
@@ -91,9 +91,16 @@ async function rawCopy(k: Kube, s: System, namespace: string, donor: number, rec
   return { bytes: Number(got.stdout.trim()), seconds: Number(sent.stdout.trim()) / 1000 };
 }
 
-/** The clone of pod RECEIVER (from its log) against a raw copy from the same donor into the same pod. */
-export async function compareCopies(k: Kube, s: System, namespace: string, receiver: number): Promise<CopyResult> {
+/**
+ * The clone of pod RECEIVER (from its log) against a raw copy from the same donor into the same
+ * pod. The pod clones again first, alone (its claim and pod deleted; it copies a Ready donor),
+ * because during the scale-out it shared the node with the other new replica's clone, and the
+ * raw copy runs alone. N is the StatefulSet's size.
+ */
+export async function compareCopies(k: Kube, s: System, namespace: string, receiver: number, n: number): Promise<CopyResult> {
   if (!s.cloneMarkers) throw new Error(`${s.label} has no clone log to read`);
+  await deletePodAndClaim(k, namespace, `${STS}-${receiver}`, `data-${STS}-${receiver}`);
+  await waitAllReady(k, namespace, STS, n, 600_000, 250);
   const log = (await kubectl(k, ["logs", "--timestamps", "-n", namespace, `${STS}-${receiver}`, "-c", "prepare-data"])).stdout;
   const clone = cloneTransfer(log, s.cloneMarkers);
   const raw = await rawCopy(k, s, namespace, clone.donor, receiver);

@@ -110,7 +110,7 @@ async function main() {
   writeFileSync(join(o.out, "bench.json"), `${JSON.stringify({ date: new Date().toISOString(), rows: ROWS, runs: o.runs, phases: PHASES, peer: "tutorial", note: peerNote, results }, null, 2)}\n`);
   writeFileSync(join(o.out, "bench.svg"), barChartSvg(PHASES, results, `Median of ${o.runs} run(s), ${ROWS.toLocaleString("en")} rows of 100 bytes, one kind node`));
   const copies = copyTable(results);
-  const copyNote = "Clone: the transfer into pod 4 from its donor, from its prepare-data log; tar: the donor's data directory piped with socat into pod 4's volume.";
+  const copyNote = "Clone: pod 4 cloned again alone (claim and pod deleted), the transfer from its donor read from its prepare-data log; tar: the donor's data directory piped with socat into pod 4's volume.";
   console.log(`\n${resultTable(PHASES, results, "tutorial")}\n\n${copies ? `${copies}\n${copyNote}\n\n` : ""}${lagTable(results)}\n${LAG_NOTE}\n\n${peerNote}\nMedian of ${o.runs} run(s). Written: ${join(o.out, "bench.json")}, ${join(o.out, "bench.svg")} (${clock()} in all)`);
 }
 

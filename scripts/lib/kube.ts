@@ -126,6 +126,34 @@ export async function waitAllReady(k: Kube, namespace: string, sts: string, n: n
   );
 }
 
+/** The UID of claim CLAIM, or "" when there is none. */
+export async function claimUid(k: Kube, namespace: string, claim: string): Promise<string> {
+  const r = await kubectl(k, ["get", "pvc", "-n", namespace, claim, "-o", "jsonpath={.metadata.uid}"], { allowFailure: true });
+  return r.exitCode === 0 ? r.stdout.trim() : "";
+}
+
+/**
+ * Delete StatefulSet pod POD and its claim CLAIM, as a runbook does after losing a node with
+ * local storage, and wait until the StatefulSet has made a new claim; returns the time the old
+ * pod was gone (Date.now()), so what follows is timed without its shutdown. The StatefulSet may
+ * recreate the pod while the old claim is still terminating; that pod would wait on it forever,
+ * so it is deleted again until a new claim exists.
+ */
+export async function deletePodAndClaim(k: Kube, namespace: string, pod: string, claim: string, timeoutMs = 60_000): Promise<number> {
+  const old = await claimUid(k, namespace, claim);
+  if (!old) throw new Error(`claim ${claim} does not exist in ${namespace}`);
+  await kubectl(k, ["delete", "pvc", "-n", namespace, claim, "--wait=false"]);
+  await kubectl(k, ["delete", "pod", "-n", namespace, pod, "--wait=true"]);
+  const gone = Date.now();
+  await waitFor(`${claim} replaced by a new claim`, async () => {
+    const uid = await claimUid(k, namespace, claim);
+    if (uid !== "" && uid !== old) return true;
+    if (uid === old) await kubectl(k, ["delete", "pod", "-n", namespace, pod, "--wait=false"], { allowFailure: true });
+    return undefined;
+  }, { timeoutMs, intervalMs: 2000 });
+  return gone;
+}
+
 /** Run a bash snippet in POD's container with the chart's lib.sh and flavor.sh loaded and root's option file ready. */
 export async function podScript(k: Kube, namespace: string, pod: string, container: string, body: string, input?: string) {
   const script = `set -euo pipefail; . /opt/mysql-chart/scripts/lib.sh; . /opt/mysql-chart/scripts/flavor.sh; ensure_root_cnf; ${body}`;

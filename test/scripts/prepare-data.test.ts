@@ -85,7 +85,7 @@ describe("prepare-data.sh", () => {
     }
   });
 
-  it("pods started side by side: a replica whose previous pod is not Ready clones the highest Ready replica, the primary last, never a pod being deleted", async () => {
+  it("pods started side by side: a replica whose previous pod is not Ready clones another Ready replica, not the one the previous pod takes, the primary last, never a pod being deleted", async () => {
     const donorOf = async (ready: string[], terminating: string[] = []) => {
       const s = sandbox("mysql", "db-4");
       podsReady(s, ready, terminating);
@@ -95,6 +95,8 @@ describe("prepare-data.sh", () => {
     };
     expect(await donorOf(["db-0", "db-2"])).toBe("db-2.db.ns");
     expect(await donorOf(["db-0", "db-1"])).toBe("db-1.db.ns");
+    // Pod 3 starting beside it takes pod 2: pod 4 copies pod 1, so the two copies run in parallel.
+    expect(await donorOf(["db-0", "db-1", "db-2"])).toBe("db-1.db.ns");
     expect(await donorOf(["db-0"])).toBe("db-0.db.ns");
     expect(await donorOf(["db-0", "db-3", "db-2"], ["db-3"])).toBe("db-2.db.ns");
   });

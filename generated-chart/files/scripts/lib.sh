@@ -91,11 +91,15 @@ donor_ordinal() {
 }
 
 # donor_candidates ORDINAL: the pods a new replica may copy, in order of preference, one per line:
-# the previous one, then the lower replicas, the primary last (a copy loads its donor).
+# the previous one; then the replicas below the one before it, which is the donor the previous
+# pod takes when the two start side by side (a scale-out by several), so the copies run in parallel
+# instead of queueing at one donor; then that one; the primary last (a copy loads its donor).
 donor_candidates() {
   local ordinal=${1:?donor_candidates needs an ordinal} o
   (( ordinal > 0 )) || die "the primary (ordinal 0) has no donor"
-  for ((o = ordinal - 1; o >= 1; o--)); do echo "$o"; done
+  (( ordinal == 1 )) || echo $((ordinal - 1))
+  for ((o = ordinal - 3; o >= 1; o--)); do echo "$o"; done
+  (( ordinal - 2 < 1 )) || echo $((ordinal - 2))
   echo 0
 }
 

@@ -8,36 +8,17 @@
 import { execa } from "execa";
 import { expect, it } from "vitest";
 import { FLAVORS } from "../../../scripts/lib/flavors.js";
-import { isReady, kubectl, sleep, waitFor } from "../../../scripts/lib/kube.js";
+import { deletePodAndClaim, isReady, kubectl, sleep, waitFor } from "../../../scripts/lib/kube.js";
 import { type E2e, TIMEOUTS } from "../context.js";
 
 const TABLE = "appdb.acked";
-
-async function claimUid(e: E2e, claim: string): Promise<string> {
-  const r = await kubectl(e.k, ["get", "pvc", "-n", e.namespace, claim, "-o", "jsonpath={.metadata.uid}"], { allowFailure: true });
-  return r.exitCode === 0 ? r.stdout.trim() : "";
-}
 
 /**
  * Delete pod ORDINAL and its claim, as a runbook does after losing a node with local storage;
  * returns when the old pod is gone (Date.now()), so recovery is timed without its shutdown.
  */
 async function loseVolume(e: E2e, ordinal: number): Promise<number> {
-  const claim = `data-${e.sts}-${ordinal}`;
-  const old = await claimUid(e, claim);
-  expect(old, `${claim} exists`).not.toBe("");
-  await kubectl(e.k, ["delete", "pvc", "-n", e.namespace, claim, "--wait=false"]);
-  await kubectl(e.k, ["delete", "pod", "-n", e.namespace, e.pod(ordinal), "--wait=true"]);
-  const gone = Date.now();
-  // The StatefulSet may recreate the pod while the old claim is still terminating; that pod would
-  // wait on it forever, so it is deleted again until a new claim exists.
-  await waitFor(`${claim} replaced by a new claim`, async () => {
-    const uid = await claimUid(e, claim);
-    if (uid !== "" && uid !== old) return true;
-    if (uid === old) await kubectl(e.k, ["delete", "pod", "-n", e.namespace, e.pod(ordinal), "--wait=false"], { allowFailure: true });
-    return undefined;
-  }, { timeoutMs: TIMEOUTS.settle, intervalMs: 2000 });
-  return gone;
+  return deletePodAndClaim(e.k, e.namespace, e.pod(ordinal), `data-${e.sts}-${ordinal}`, TIMEOUTS.settle);
 }
 
 interface Recovery {

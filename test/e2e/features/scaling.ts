@@ -40,7 +40,7 @@ export function scaling(ctx: () => E2e) {
     for (const i of [3, 4]) {
       const rec = await cloneRecord(e, i);
       // Pods 3 and 4 start side by side: pod 3 finds pod 2 Ready; pod 4 takes pod 3 when it is
-      // Ready already, else the highest Ready replica.
+      // Ready already, else another Ready replica (pod 1 before pod 2, which pod 3 copies).
       const donors = i === 3 ? [e.peerHost(2)] : [3, 2, 1].map((o) => e.peerHost(o));
       expect(donors, `donor of ${e.pod(i)}`).toContain(rec.donor);
       before[i] = rec;

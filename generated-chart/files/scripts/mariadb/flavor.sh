@@ -100,9 +100,9 @@ flavor_serve_backups() {
   # One backup at a time is serve-backup.sh's lock, not socat's max-children: socat (1.7.4 at
   # least) checks its child count and then sleeps until a signal, so a child exiting in between
   # (a peer that only opens and closes the port) leaves it asleep, accepting nothing, for good.
-  # -b: 256 KiB per read and TLS write instead of socat's 8 KiB, which held the stream to about
-  # half the pod network's rate.
-  exec socat -b 262144 "OPENSSL-LISTEN:$BACKUP_PORT,reuseaddr,fork,cert=$TLS_DIR/tls.crt,key=$TLS_DIR/tls.key,cafile=$TLS_DIR/ca.crt,verify=1" \
+  # -b: 256 KiB per read and TLS write instead of socat's 8 KiB. -t: once the backup ended, close
+  # after 50 ms instead of socat's half second (the peer sends nothing after its answer).
+  exec socat -b 262144 -t 0.05 "OPENSSL-LISTEN:$BACKUP_PORT,reuseaddr,fork,cert=$TLS_DIR/tls.crt,key=$TLS_DIR/tls.key,cafile=$TLS_DIR/ca.crt,verify=1" \
     "EXEC:$SCRIPTS_DIR/serve-backup.sh"
 }
 
