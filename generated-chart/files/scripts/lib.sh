@@ -491,7 +491,7 @@ monitor_account_sql() {
 # initialize_primary DIR: build a fresh primary's data directory in DIR: system tables,
 # accounts, the application database and user, then the user's init SQL, all exactly once.
 initialize_primary() {
-  local dir=${1:?initialize_primary needs DIR} sock="$RUN_DIR/init.sock" cnf="$RUN_DIR/init-client.cnf" accounts pre post root
+  local dir=${1:?initialize_primary needs DIR} accounts pre post root
   log "initialising a new data directory in $dir"
   # Built before the server starts: a missing password stops here, never halfway through.
   pre=$(flavor_pre_account_sql) || die "building the account SQL failed"
@@ -506,10 +506,17 @@ initialize_primary() {
     log "creating accounts during the initialisation"
     flavor_initialize_datadir "$dir" "$sql_file"
     rm -f "$sql_file"
-    record_applied_passwords || die "cannot record the applied passwords"
-    log "data directory initialised"
-    return 0
+  else
+    initialize_with_temp_server "$dir" "$pre" "$accounts" "$post" "$root"
   fi
+  record_applied_passwords || die "cannot record the applied passwords"
+  log "data directory initialised"
+}
+
+# initialize_with_temp_server DIR PRE ACCOUNTS POST ROOT_PASSWORD: initialise DIR, then run the
+# account SQL and the user's init SQL on a temporary server over it (initialize_primary).
+initialize_with_temp_server() {
+  local dir=$1 pre=$2 accounts=$3 post=$4 root=$5 sock="$RUN_DIR/init.sock" cnf="$RUN_DIR/init-client.cnf"
   flavor_initialize_datadir "$dir"
   CLIENT_SOCKET=$sock write_client_cnf "$cnf" root "" || die "cannot write $cnf"
   start_temp_server "$dir" "$sock" "${FLAVOR_SKIP_REPLICA_START[@]}" || die "the temporary server did not start on $dir"
@@ -527,8 +534,6 @@ initialize_primary() {
   fi
   stop_temp_server "$cnf"
   rm -f "$cnf"
-  record_applied_passwords || die "cannot record the applied passwords"
-  log "data directory initialised"
 }
 
 # promote_staging: atomically make the finished STAGING_DIR the data directory.

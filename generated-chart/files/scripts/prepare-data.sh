@@ -39,12 +39,13 @@ ready_donor() {
 # replica copies the primary at once instead of forming a chain). Without the API's answer
 # (rbac.create=false without the pods permission) it is the previous pod, as under OrderedReady.
 choose_donor() {
-  local ordinal=${1:?choose_donor needs ORDINAL} donor rc start=$SECONDS last_log=$SECONDS last_event=-1000
+  local ordinal=${1:?choose_donor needs ORDINAL} donor rc start=$SECONDS last_log=$SECONDS last_event=-1000 candidates
+  candidates=$(donor_candidates "$ordinal" | tr '\n' ' ')
   while :; do
     rc=0
     donor=$(ready_donor "$ordinal") || rc=$?
     if (( rc == 0 )); then
-      log "donor: $(peer_host "$donor") (Ready; chosen among $(donor_candidates "$ordinal" | tr '\n' ' ')after $((SECONDS - start))s)"
+      log "donor: $(peer_host "$donor") (Ready; chosen among ${candidates}after $((SECONDS - start))s)"
       echo "$donor"
       return 0
     fi
@@ -54,11 +55,11 @@ choose_donor() {
       return 0
     fi
     if (( SECONDS - last_log >= 30 )); then
-      log "waiting for a Ready donor among pods $(donor_candidates "$ordinal" | tr '\n' ' ')($((SECONDS - start))s)"
+      log "waiting for a Ready donor among pods ${candidates}($((SECONDS - start))s)"
       last_log=$SECONDS
     fi
     if (( SECONDS - start >= 60 && SECONDS - last_event >= ${EVENT_EVERY_SECONDS:-300} )); then
-      pod_event Normal WaitingForDonor "This new replica copies a Ready member before its first start; none of pods $(donor_candidates "$ordinal" | tr '\n' ' ')is Ready yet."
+      pod_event Normal WaitingForDonor "This new replica copies a Ready member before its first start; none of pods ${candidates}is Ready yet."
       last_event=$SECONDS
     fi
     sleep "${DONOR_POLL_SECONDS:-0.5}"

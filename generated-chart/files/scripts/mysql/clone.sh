@@ -16,8 +16,7 @@ flavor_prepare_clone_target() {
       && sql "$cnf" <<<"SELECT 1" >/dev/null 2>&1; then
     return 0
   fi
-  stop_temp_server "$cnf"
-  CLONE_TARGET=""
+  discard_clone_target
   log "creating an empty instance in $dir to clone into"
   flavor_initialize_datadir "$dir"
   CLIENT_SOCKET=$sock write_client_cnf "$cnf" root "" || return 1
