@@ -96,7 +96,8 @@ main() {
     bash infra/images/db/build.sh mysql-9.7
     bash infra/images/db/build.sh mariadb-11.8
     bash infra/images/db/build.sh mariadb-10.11
-    bash infra/cluster/load-image.sh "$LOCAL_IMAGE_MYSQL_9_7" "$LOCAL_IMAGE_MARIADB_11_8" "$LOCAL_IMAGE_MARIADB_10_11"
+    bash infra/images/db/build.sh mysqld-exporter
+    bash infra/cluster/load-image.sh "$LOCAL_IMAGE_MYSQL_9_7" "$LOCAL_IMAGE_MARIADB_11_8" "$LOCAL_IMAGE_MARIADB_10_11" "$LOCAL_IMAGE_EXPORTER"
     if wants publish; then
       # Installing by repository name and by OCI reference needs the cluster and the images.
       REQUIRE_CLUSTER=1 vitest_tier publish-install test/publish/install-from-repository.test.ts || status=1

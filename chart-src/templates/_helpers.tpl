@@ -32,7 +32,7 @@ app.kubernetes.io/name: {{ include "mysql.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
-{{/* Standard labels of every resource. */}}
+{{/* Standard labels of every resource, then commonLabels (rendered as templates). */}}
 {{- define "mysql.labels" -}}
 helm.sh/chart: {{ include "mysql.chart" . }}
 {{ include "mysql.selectorLabels" . }}
@@ -40,7 +40,7 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: {{ include "mysql.name" . }}
 {{- with .Values.commonLabels }}
-{{ toYaml . }}
+{{ tpl (toYaml .) $ }}
 {{- end }}
 {{- end }}
 
@@ -57,9 +57,36 @@ annotations:
 {{- include "mysql.fullname" . }}
 {{- end }}
 
-{{/* Read Service: every Ready pod, primary included. */}}
+{{/* Metrics Service: the exporters of every pod. */}}
+{{- define "mysql.metricsServiceName" -}}
+{{- printf "%s-metrics" (include "mysql.fullname" .) }}
+{{- end }}
+
+{{/* Read Service: every Ready pod (the primary unless readService.includePrimary is false). */}}
 {{- define "mysql.readServiceName" -}}
 {{- printf "%s-read" (include "mysql.fullname" .) }}
+{{- end }}
+
+{{/* Write Service: the primary alone. */}}
+{{- define "mysql.primaryServiceName" -}}
+{{- printf "%s-primary" (include "mysql.fullname" .) }}
+{{- end }}
+
+{{/* The pod label a replication sidecar sets to its role (primary or replica) when the read Service excludes the primary. */}}
+{{- define "mysql.roleLabel" -}}
+app.kubernetes.io/component
+{{- end }}
+
+{{/* The type and the type-dependent fields of a client Service's spec, from primaryService or readService (nodePort sits on the port); _validate refuses a field the type does not take. */}}
+{{- define "mysql.serviceExposure" -}}
+type: {{ .type }}
+{{- with .externalTrafficPolicy }}
+externalTrafficPolicy: {{ . }}
+{{- end }}
+{{- with .loadBalancerSourceRanges }}
+loadBalancerSourceRanges:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
 {{- end }}
 
 {{/*
@@ -92,14 +119,14 @@ over a single label, so *.<headless> would match no pod).
 
 {{/*
 The server certificate's DNS names, as a JSON list: every pod (a wildcard under the headless
-Service, so pods added by kubectl scale are covered) and the read Service, each in its short,
+Service, so pods added by kubectl scale are covered), the read and the write Services, each in its short,
 namespaced and fully qualified forms, then tls.certificates.extraDnsNames.
 */}}
 {{- define "mysql.tlsDnsNames" -}}
 {{- $ns := .Release.Namespace }}
 {{- $domain := .Values.clusterDomain }}
 {{- $names := list }}
-{{- range $base := list (printf "*.%s" (include "mysql.headlessServiceName" .)) (include "mysql.headlessServiceName" .) (include "mysql.readServiceName" .) }}
+{{- range $base := list (printf "*.%s" (include "mysql.headlessServiceName" .)) (include "mysql.headlessServiceName" .) (include "mysql.readServiceName" .) (include "mysql.primaryServiceName" .) }}
 {{- $names = concat $names (list $base (printf "%s.%s" $base $ns) (printf "%s.%s.svc" $base $ns) (printf "%s.%s.svc.%s" $base $ns $domain)) }}
 {{- end }}
 {{- concat $names .Values.tls.certificates.extraDnsNames | uniq | toJson }}
@@ -149,15 +176,57 @@ Never ca.key (source=generate keeps it in the Secret to sign a renewed certifica
       {{- end }}
 {{- end }}
 
-{{/* The image of the chosen flavor, as registry/repository:tag or @digest. */}}
+{{/*
+The image of the chosen flavor, as registry/repository:tag or @digest. The registry is the image's,
+else global.imageRegistry (a parent chart's), else docker.io; a repository that starts with its own
+registry host (a first component with "." or ":", or localhost) is used as written.
+*/}}
 {{- define "mysql.image" -}}
-{{- $img := index .Values.images .Values.flavor }}
+{{- include "mysql.imageRef" (list . (index .Values.images .Values.flavor)) }}
+{{- end }}
+
+{{/* An image reference from one images.* entry: (list $ IMAGE), by the rules of "mysql.image". */}}
+{{- define "mysql.imageRef" -}}
+{{- $ := index . 0 }}
+{{- $img := index . 1 }}
+{{- $first := first (splitList "/" $img.repository) }}
 {{- $ref := $img.repository }}
-{{- if $img.registry }}{{ $ref = printf "%s/%s" $img.registry $img.repository }}{{ end }}
+{{- if not (and (contains "/" $img.repository) (or (contains "." $first) (contains ":" $first) (eq $first "localhost"))) }}
+{{- $registry := $img.registry | default (dig "imageRegistry" "" ($.Values.global | default dict)) | default "docker.io" }}
+{{- $ref = printf "%s/%s" $registry $img.repository }}
+{{- end }}
 {{- if $img.digest }}
 {{- printf "%s@%s" $ref $img.digest }}
 {{- else }}
 {{- printf "%s:%s" $ref $img.tag }}
+{{- end }}
+{{- end }}
+
+{{/* imagePullSecrets of every pod: images.pullSecrets, then global.imagePullSecrets (names or {name}); renders nothing when both are empty. */}}
+{{- define "mysql.imagePullSecrets" -}}
+{{- $names := .Values.images.pullSecrets | default list }}
+{{- range (dig "imagePullSecrets" list (.Values.global | default dict)) }}
+{{- if kindIs "string" . }}
+{{- $names = append $names . }}
+{{- else }}
+{{- $names = append $names .name }}
+{{- end }}
+{{- end }}
+{{- with $names | uniq }}
+imagePullSecrets:
+  {{- range . }}
+  - name: {{ . }}
+  {{- end }}
+{{- end }}
+{{- end }}
+
+{{/* storageClassName of the volume claims: persistence.storageClass, else global.defaultStorageClass; "-" is none (""); renders nothing for the cluster's default. */}}
+{{- define "mysql.storageClassName" -}}
+{{- $class := .Values.persistence.storageClass | default (dig "defaultStorageClass" "" (.Values.global | default dict)) }}
+{{- if eq $class "-" }}
+storageClassName: ""
+{{- else if $class }}
+storageClassName: {{ $class | quote }}
 {{- end }}
 {{- end }}
 
@@ -230,6 +299,50 @@ backup port. Use: $f := include "mysql.flavor" . | fromJson.
 {{- if .Values.auth.existingSecret }}
 - name: INTERNAL_SECRETS_DIR
   value: /etc/mysql-chart/secrets-internal
+{{- end }}
+{{- end }}
+
+{{/* What choose-config.sh reads besides mysql.scriptEnv. */}}
+{{- define "mysql.chooseConfigEnv" -}}
+- name: SERVER_ID_OFFSET
+  value: {{ .Values.serverIdOffset | quote }}
+- name: BINLOG_EXPIRE_SECONDS
+  value: {{ .Values.config.binlogExpireSeconds | quote }}
+- name: REQUIRE_SECURE_TRANSPORT
+  value: {{ .Values.tls.requireSecureTransport | quote }}
+{{- end }}
+
+{{/* What prepare-data.sh reads besides mysql.scriptEnv. */}}
+{{- define "mysql.prepareDataEnv" -}}
+{{- include "mysql.cloneEnv" . }}
+- name: ALLOW_EMPTY_PRIMARY
+  value: {{ .Values.recovery.allowEmptyPrimary | quote }}
+- name: REPLICA_WAIT_SECONDS
+  value: {{ .Values.recovery.replicaWaitSeconds | quote }}
+{{- if (include "mysql.flavor" . | fromJson).backupPort }}
+- name: BACKUP_PORT
+  value: {{ .Values.clone.backupPort | quote }}
+{{- end }}
+{{- end }}
+
+{{/*
+command and args of a chart container: (list $ "server"|"sidecar" SCRIPT). diagnosticMode's
+command in diagnostic mode; else command.<container> when set, else the chart's script; then
+args.<container>.
+*/}}
+{{- define "mysql.containerCommand" -}}
+{{- $ := index . 0 }}
+{{- $which := index . 1 }}
+{{- if $.Values.diagnosticMode.enabled }}
+command: {{ $.Values.diagnosticMode.command | toJson }}
+{{- with $.Values.diagnosticMode.args }}
+args: {{ . | toJson }}
+{{- end }}
+{{- else }}
+command: {{ index $.Values.command $which | default (list (index . 2)) | toJson }}
+{{- with index $.Values.args $which }}
+args: {{ . | toJson }}
+{{- end }}
 {{- end }}
 {{- end }}
 

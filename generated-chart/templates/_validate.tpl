@@ -12,7 +12,7 @@ failure, each naming the values field.
 {{- /* Names. The full name names the StatefulSet, whose pods carry the label
 controller-revision-hash=<name>-<hash of up to 10 characters>: a label value is at most 63
 characters, so the name is at most 52. That is the chart's longest suffix: the others are
-<name>-read (a Service, 63), <name>-client (a label key, 63), <name>-N (pod names, 63). */}}
+<name>-read and <name>-primary (Services, 63), <name>-client (a label key, 63), <name>-N (pod names, 63). */}}
 {{- $maxName := 52 }}
 {{- $fullname := include "mysql.fullname" . }}
 {{- $from := "" }}
@@ -33,7 +33,7 @@ characters, so the name is at most 52. That is the chart's longest suffix: the o
 {{- end }}
 
 {{- /* Images: a registry host written into the repository as well as into registry. */}}
-{{- range $flavor := list "mysql" "mariadb" }}
+{{- range $flavor := list "mysql" "mariadb" "exporter" }}
 {{- $img := index $v.images $flavor | default dict }}
 {{- $registry := $img.registry | default "" | toString }}
 {{- $parts := splitList "/" ($img.repository | default "" | toString) }}
@@ -130,13 +130,21 @@ characters, so the name is at most 52. That is the chart's longest suffix: the o
 
 {{- /* Label and annotation keys: [DNS subdomain prefix (<= 253) + "/"] name (<= 63). Checked
 here rather than with the schema's propertyNames, whose Helm messages name the wrong field. */}}
-{{- $keyMaps := dict "commonLabels" $v.commonLabels "podLabels" $v.podLabels "nodeSelector" $v.nodeSelector "commonAnnotations" $v.commonAnnotations "podAnnotations" $v.podAnnotations "service.annotations" $v.service.annotations "persistence.annotations" $v.persistence.annotations }}
+{{- $keyMaps := dict "commonLabels" $v.commonLabels "podLabels" $v.podLabels "nodeSelector" $v.nodeSelector "commonAnnotations" $v.commonAnnotations "podAnnotations" $v.podAnnotations "readService.annotations" $v.readService.annotations "primaryService.annotations" $v.primaryService.annotations "metrics.service.annotations" $v.metrics.service.annotations "persistence.annotations" $v.persistence.annotations }}
 {{- range $field := keys $keyMaps | sortAlpha }}
 {{- range $key := keys (index $keyMaps $field | default dict) | sortAlpha }}
 {{- $prefix := ternary (regexReplaceAll "/[^/]*$" $key "") "" (contains "/" $key) }}
 {{- if or (not (regexMatch "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$" $key)) (gt (len $prefix) 253) }}
 {{- $errors = append $errors (printf "%s key %q is not a valid Kubernetes key: an optional DNS prefix (lowercase, at most 253 characters) and '/', then a name of at most 63 characters of A-Z a-z 0-9 - _ . starting and ending with a letter or digit" $field $key) }}
 {{- end }}
+{{- end }}
+{{- end }}
+
+{{- /* commonLabels values are templates: check what they render to. */}}
+{{- range $key, $value := $v.commonLabels | default dict }}
+{{- $rendered := tpl (toString $value) $ }}
+{{- if not (regexMatch "^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$" $rendered) }}
+{{- $errors = append $errors (printf "commonLabels.%s renders to %q, not a valid label value (at most 63 characters of A-Z a-z 0-9 - _ . starting and ending with a letter or digit)" $key $rendered) }}
 {{- end }}
 {{- end }}
 
@@ -169,11 +177,63 @@ here rather than with the schema's propertyNames, whose Helm messages name the w
 {{- $errors = append $errors (printf "podAnnotations and commonAnnotations both set %s (it would appear twice on the pods); set it in one of them" $key) }}
 {{- end }}
 {{- end }}
-{{- range $field := list "commonAnnotations" "service.annotations" }}
-{{- $map := ternary $v.commonAnnotations $v.service.annotations (eq $field "commonAnnotations") | default dict }}
+{{- $hookMaps := dict "commonAnnotations" $v.commonAnnotations "readService.annotations" $v.readService.annotations "primaryService.annotations" $v.primaryService.annotations "metrics.service.annotations" $v.metrics.service.annotations }}
+{{- range $field := keys $hookMaps | sortAlpha }}
+{{- $map := index $hookMaps $field | default dict }}
 {{- range $key := keys $map | sortAlpha }}
 {{- if hasPrefix "helm.sh/hook" $key }}
 {{- $errors = append $errors (printf "%s sets %s, which would turn the chart's resources into Helm hooks; remove it" $field $key) }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- /* Client Services: fields Kubernetes accepts only with some Service types. */}}
+{{- range $svc := list "primaryService" "readService" }}
+{{- $s := index $v $svc }}
+{{- if and (eq $s.type "ClusterIP") (gt (int $s.nodePort) 0) }}
+{{- $errors = append $errors (printf "%s.nodePort is set but %s.type is ClusterIP: a node port needs type NodePort or LoadBalancer" $svc $svc) }}
+{{- end }}
+{{- if and (eq $s.type "ClusterIP") $s.externalTrafficPolicy }}
+{{- $errors = append $errors (printf "%s.externalTrafficPolicy is set but %s.type is ClusterIP: Kubernetes accepts it only with type NodePort or LoadBalancer" $svc $svc) }}
+{{- end }}
+{{- if and (ne $s.type "LoadBalancer") $s.loadBalancerSourceRanges }}
+{{- $errors = append $errors (printf "%s.loadBalancerSourceRanges is set but %s.type is %s: source ranges apply to type LoadBalancer only" $svc $svc $s.type) }}
+{{- end }}
+{{- end }}
+{{- if and (gt (int $v.primaryService.nodePort) 0) (eq (int $v.primaryService.nodePort) (int $v.readService.nodePort)) }}
+{{- $errors = append $errors (printf "primaryService.nodePort and readService.nodePort are both %d: a node port belongs to one Service" (int $v.primaryService.nodePort)) }}
+{{- end }}
+
+{{- /* The exporter's port shares the pod with the server's (and MariaDB's backup port). */}}
+{{- if $v.metrics.enabled }}
+{{- if eq (int $v.metrics.port) (int $v.service.port) }}
+{{- $errors = append $errors (printf "metrics.port %d is service.port too: the exporter and the server share the pod's network" (int $v.metrics.port)) }}
+{{- else if and (eq $v.flavor "mariadb") (eq (int $v.metrics.port) (int $v.clone.backupPort)) }}
+{{- $errors = append $errors (printf "metrics.port %d is clone.backupPort too: the exporter and the backup server share the pod's network" (int $v.metrics.port)) }}
+{{- end }}
+{{- end }}
+
+{{- /* Extension points: names the chart uses itself would be overridden or duplicated. */}}
+{{- $chartEnv := list "MAX_LAG_SECONDS" "FIRST_READY_WAIT_SECONDS" }}
+{{- range concat (include "mysql.scriptEnv" . | fromYamlArray) (include "mysql.chooseConfigEnv" . | fromYamlArray) (include "mysql.prepareDataEnv" . | fromYamlArray) }}
+{{- $chartEnv = append $chartEnv .name }}
+{{- end }}
+{{- range $i, $e := $v.extraEnvVars }}
+{{- if has $e.name $chartEnv }}
+{{- $errors = append $errors (printf "extraEnvVars[%d].name %s is set by the chart itself (its scripts read it); choose another name" $i $e.name) }}
+{{- end }}
+{{- end }}
+{{- $chartVolumes := list "data" "config-source" "scripts" "secrets" "secrets-internal" "tls" "config" "kube-api" "init-sql" "run" "tmp" "exporter-config" }}
+{{- range $i, $vol := $v.extraVolumes }}
+{{- if has $vol.name $chartVolumes }}
+{{- $errors = append $errors (printf "extraVolumes[%d].name %s is a volume of the chart (%s); choose another name" $i $vol.name (join ", " $chartVolumes)) }}
+{{- end }}
+{{- end }}
+{{- $chartContainers := list "choose-config" "prepare-data" $v.flavor "replication" "metrics" }}
+{{- range $field := list "sidecars" "initContainers" }}
+{{- range $i, $c := index $v $field }}
+{{- if has (toString (dig "name" "" $c)) $chartContainers }}
+{{- $errors = append $errors (printf "%s[%d].name %s is a container of the chart (%s); choose another name" $field $i (toString $c.name) (join ", " $chartContainers)) }}
 {{- end }}
 {{- end }}
 {{- end }}

@@ -23,8 +23,9 @@ export function defaultPaths(root: string): GeneratorPaths {
   };
 }
 
+/** The default image as the chart renders it without a global.imageRegistry: an empty registry is docker.io. */
 function imageRef(img: { registry?: string; repository: string; tag: string }): string {
-  return `${img.registry ? `${img.registry}/` : ""}${img.repository}:${img.tag}`;
+  return `${img.registry || "docker.io"}/${img.repository}:${img.tag}`;
 }
 
 /** The description line of chart-src/Chart.yaml.hbs, which the README repeats. */
@@ -47,7 +48,7 @@ export function buildChart(paths: GeneratorPaths): Map<string, string> {
   const context = {
     appVersion: images.mysql.tag,
     description: chartDescription(paths.chartSrc),
-    images: ["mysql", "mariadb"].map((name) => ({ name, image: imageRef(images[name]) })),
+    images: ["mysql", "mariadb", "exporter"].map((name) => ({ name: name === "exporter" ? "mysqld-exporter" : name, image: imageRef(images[name]) })),
     mysqlImage: imageRef(images.mysql),
     mariadbImage: imageRef(images.mariadb),
     parametersTable: renderParametersTable(params),

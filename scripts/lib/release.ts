@@ -3,7 +3,7 @@
 // locally built images or against a user's cluster with registry images.
 import { FLAVORS, type Flavor } from "./flavors.js";
 import { helm } from "./helm.js";
-import { generatedChartDir } from "./tools.js";
+import { generatedChartDir, versions } from "./tools.js";
 
 export type { Flavor } from "./flavors.js";
 
@@ -14,17 +14,32 @@ export function imageFor(flavor: Flavor): string {
   return process.env[FLAVORS[flavor].imageEnv] ?? FLAVORS[flavor].localImage;
 }
 
-/** --set values that point FLAVOR's image at REF (registry left empty: REF is used as written). */
-export function imageValues(flavor: Flavor, ref = imageFor(flavor)): Record<string, string> {
+/** The metrics exporter's image: EXPORTER_IMAGE, else the one built locally from Debian packages. */
+export function exporterImage(): string {
+  return process.env.EXPORTER_IMAGE ?? versions().LOCAL_IMAGE_EXPORTER;
+}
+
+/** --set values that point images.KEY at REF (registry left empty: docker.io, as the node names a loaded image). */
+function refValues(key: string, ref: string): Record<string, string> {
   const at = ref.lastIndexOf(":");
   const slash = ref.lastIndexOf("/");
   const [repository, tag] = at > slash ? [ref.slice(0, at), ref.slice(at + 1)] : [ref, "latest"];
   return {
-    [`images.${flavor}.registry`]: "",
-    [`images.${flavor}.repository`]: repository,
-    [`images.${flavor}.tag`]: tag,
-    [`images.${flavor}.pullPolicy`]: process.env.IMAGE_PULL_POLICY ?? "IfNotPresent",
+    [`images.${key}.registry`]: "",
+    [`images.${key}.repository`]: repository,
+    [`images.${key}.tag`]: tag,
+    [`images.${key}.pullPolicy`]: process.env.IMAGE_PULL_POLICY ?? "IfNotPresent",
   };
+}
+
+/** --set values that point FLAVOR's image at REF. */
+export function imageValues(flavor: Flavor, ref = imageFor(flavor)): Record<string, string> {
+  return refValues(flavor, ref);
+}
+
+/** --set values that point the metrics exporter's image at exporterImage() (charts from 0.5.0 on). */
+export function exporterImageValues(): Record<string, string> {
+  return refValues("exporter", exporterImage());
 }
 
 export interface ReleaseOptions {
@@ -38,6 +53,8 @@ export interface ReleaseOptions {
   chart?: string;
   /** The image reference; default imageFor(flavor). */
   image?: string;
+  /** Values files, before the --set values. */
+  valuesFiles?: string[];
 }
 
 /** helm upgrade --install of generated-chart/ or o.chart (no --wait: callers wait for what they promise). */
@@ -45,6 +62,7 @@ export async function upgradeInstall(o: ReleaseOptions) {
   const set = { flavor: o.flavor, ...imageValues(o.flavor, o.image), ...o.set };
   const args = ["upgrade", "--install", o.release, o.chart ?? chartDir, "--namespace", o.namespace, "--create-namespace", "--kubeconfig", o.kubeconfig];
   if (o.reuseValues) args.push("--reuse-values");
+  for (const f of o.valuesFiles ?? []) args.push("--values", f);
   for (const [k, v] of Object.entries(set)) args.push("--set", `${k}=${v}`);
   return helm(args, { timeoutMs: 300_000 });
 }

@@ -66,6 +66,8 @@ export class E2e {
   /** The chart upgrade() installs (default generated-chart/) and the image (default the flavor's). */
   chart?: string;
   image?: string;
+  /** Values files every upgrade() passes (before the --set values). */
+  valuesFiles: string[] = [];
 
   constructor(
     readonly flavor: Flavor,
@@ -104,6 +106,7 @@ export class E2e {
       kubeconfig: this.k.kubeconfig,
       chart: this.chart,
       image: this.image,
+      valuesFiles: this.valuesFiles,
       set: { replicas: this.replicas, "auth.username": "app", "auth.database": "appdb", ...this.baseSet, ...set },
     });
   }

@@ -3,11 +3,14 @@
 // MYSQL_IMAGE / MARIADB_IMAGE (default: the locally built ones, loaded into kind).
 import { afterAll, afterEach, beforeAll, describe } from "vitest";
 import { enforceRestricted, kubectl } from "../../scripts/lib/kube.js";
-import type { Flavor } from "../../scripts/lib/release.js";
+import { exporterImageValues, type Flavor } from "../../scripts/lib/release.js";
 import { printReport } from "../helpers/report.js";
 import { E2e, SHARED_NODE } from "./context.js";
 import { consistency } from "./features/consistency.js";
+import { dependency, prepareDependency } from "./features/dependency.js";
 import { durability } from "./features/durability.js";
+import { metrics } from "./features/metrics.js";
+import { extensions, prepareExtensions } from "./features/extensions.js";
 import { networkPolicy } from "./features/network-policy.js";
 import { pains } from "./features/pains.js";
 import { recovery } from "./features/recovery.js";
@@ -23,13 +26,16 @@ export function defineSuite(flavor: Flavor) {
     let e: E2e;
     let secretReleases: Promise<SecretReleases>;
     let previousRelease: Promise<E2e>;
+    // One flavor each (the node has 2 cores): MySQL installs the parent chart, MariaDB the
+    // extensions scenario; both promises are about the chart's templates, not the flavor.
+    let sideScenario: Promise<E2e>;
     const ctx = () => e;
 
     beforeAll(async () => {
       e = new E2e(flavor, `e2e-${flavor}-${Date.now().toString(36)}`);
       // The main release runs with egress limited too, so every feature shows it suffices (DNS,
       // the Kubernetes API, the release's own pods).
-      e.baseSet = { "networkPolicy.egress.enabled": true, ...SHARED_NODE };
+      e.baseSet = { "networkPolicy.egress.enabled": true, "metrics.enabled": true, ...exporterImageValues(), ...SHARED_NODE };
       await kubectl(e.k, ["create", "namespace", e.namespace]);
       // Everything below (the chart's pods, helm test, the test's own client pods) must pass it.
       await enforceRestricted(e.k, e.namespace);
@@ -40,6 +46,8 @@ export function defineSuite(flavor: Flavor) {
       // So does the release the version-upgrade feature upgrades.
       previousRelease = prepareVersionUpgrade(e);
       previousRelease.catch(() => undefined);
+      sideScenario = flavor === "mysql" ? prepareDependency(e) : prepareExtensions(e);
+      sideScenario.catch(() => undefined);
       await e.upgrade();
       const { ms } = await e.waitAllReady().catch(async (err) => {
         await e.diagnoseAll();
@@ -62,7 +70,10 @@ export function defineSuite(flavor: Flavor) {
     });
 
     describe.sequential("install, roles, writes and reads", () => replication(ctx));
+    describe.sequential("metrics", () => metrics(ctx));
     describe.sequential("passwords and Secrets", () => secrets(ctx, () => secretReleases));
+    if (flavor === "mysql") describe.sequential("as an application chart's dependency", () => dependency(() => sideScenario));
+    else describe.sequential("extension points and Service options", () => extensions(ctx, () => sideScenario));
     describe.sequential("scaling", () => scaling(ctx));
     describe.sequential("recovery from pod deletion", () => recovery(ctx));
     describe.sequential("durability: crashes and lost volumes", () => durability(ctx));

@@ -53,6 +53,7 @@ export const testPasswords = {
   "mysql-password": "app-pass",
   "mysql-test-password": "test-pass",
   "mysql-monitor-password": "monitor-pass",
+  "mysql-metrics-password": "metrics-pass",
 };
 
 /** The Secret's files. */

@@ -101,7 +101,7 @@ describe("bad values are refused naming the field; a nearby good value is accept
     });
 
     it("repository: a registry host written there as well as in registry", async () => {
-      expect(await refusedWith(set("images.mysql.repository", "ghcr.io/acme/mysql"))).toMatch(
+      expect(await refusedWith(args(set("images.mysql.registry", "docker.io"), set("images.mysql.repository", "ghcr.io/acme/mysql")))).toMatch(
         /images\.mysql\.repository "ghcr\.io\/acme\/mysql" starts with a registry host while images\.mysql\.registry is "docker\.io" \(the image would be docker\.io\/ghcr\.io\/acme\/mysql\)/,
       );
       expect(await refusedWith(args(set("images.mysql.registry", "quay.io"), set("images.mysql.repository", "quay.io/acme/mysql")))).toMatch(/images\.mysql\.repository "quay\.io\/acme\/mysql" starts with a registry host/);
@@ -190,32 +190,35 @@ describe("bad values are refused naming the field; a nearby good value is accept
 
     it("label and annotation keys must be valid Kubernetes keys, naming the field", async () => {
       const err = await refusedWith(
-        args(str("commonLabels.bad key", "x"), str("podLabels.-team", "x"), str("nodeSelector.Example\\.com/zone", "a"), str("commonAnnotations.a/b/c", "x"), str("podAnnotations." + "k".repeat(64), "x"), str("service.annotations.no spaces", "x"), str("persistence.annotations._x", "x")),
+        args(str("commonLabels.bad key", "x"), str("podLabels.-team", "x"), str("nodeSelector.Example\\.com/zone", "a"), str("commonAnnotations.a/b/c", "x"), str("podAnnotations." + "k".repeat(64), "x"), str("readService.annotations.no spaces", "x"), str("primaryService.annotations.a b", "x"), str("persistence.annotations._x", "x")),
       );
       expect(err).toMatch(/commonLabels key "bad key" is not a valid Kubernetes key/);
       expect(err).toMatch(/podLabels key "-team" is not a valid/);
       expect(err).toMatch(/nodeSelector key "Example\.com\/zone" is not a valid/);
       expect(err).toMatch(/commonAnnotations key "a\/b\/c" is not a valid/);
       expect(err).toMatch(/podAnnotations key "k{64}" is not a valid/);
-      expect(err).toMatch(/service\.annotations key "no spaces" is not a valid/);
+      expect(err).toMatch(/readService\.annotations key "no spaces" is not a valid/);
+      expect(err).toMatch(/primaryService\.annotations key "a b" is not a valid/);
       expect(err).toMatch(/persistence\.annotations key "_x" is not a valid/);
       await acceptedWith(
-        args(str("commonLabels.example\\.com/team", "db"), str("nodeSelector.kubernetes\\.io/os", "linux"), str("podAnnotations." + "k".repeat(63), "x"), str("service.annotations.service\\.beta\\.kubernetes\\.io/aws-load-balancer-type", "nlb")),
+        args(str("commonLabels.example\\.com/team", "db"), str("nodeSelector.kubernetes\\.io/os", "linux"), str("podAnnotations." + "k".repeat(63), "x"), str("readService.annotations.service\\.beta\\.kubernetes\\.io/aws-load-balancer-type", "nlb")),
       );
     });
 
     it("label values must be valid (at most 63 characters, alphanumeric ends); annotation values are free", async () => {
-      const err = await refusedWith(args(str("commonLabels.team", "data base"), str("podLabels.tier", "x".repeat(64)), str("nodeSelector.zone", "a-")));
-      expect(err).toMatch(/at '\/commonLabels\/team': 'data base' does not match pattern/);
+      const err = await refusedWith(args(str("podLabels.tier", "x".repeat(64)), str("nodeSelector.zone", "a-")));
+      // commonLabels values are templates, checked once rendered (after the schema).
+      expect(await refusedWith(str("commonLabels.team", "data base"))).toMatch(/commonLabels\.team renders to "data base", not a valid label value/);
       expect(err).toMatch(/at '\/podLabels\/tier': 'x{64}' does not match pattern/);
       expect(err).toMatch(/at '\/nodeSelector\/zone': 'a-' does not match pattern/);
       await acceptedWith(args(str("commonLabels.team", "data_base.1"), str("podLabels.empty", ""), str("commonAnnotations.note", "free text: any thing!")));
     });
 
     it("refuses helm.sh/hook annotations on the chart's resources", async () => {
-      const err = await refusedWith(args(str("commonAnnotations.helm\\.sh/hook", "pre-install"), str("service.annotations.helm\\.sh/hook-weight", "1")));
+      const err = await refusedWith(args(str("commonAnnotations.helm\\.sh/hook", "pre-install"), str("readService.annotations.helm\\.sh/hook-weight", "1"), str("primaryService.annotations.helm\\.sh/hook", "x")));
       expect(err).toMatch(/commonAnnotations sets helm\.sh\/hook, which would turn the chart's resources into Helm hooks/);
-      expect(err).toMatch(/service\.annotations sets helm\.sh\/hook-weight/);
+      expect(err).toMatch(/readService\.annotations sets helm\.sh\/hook-weight/);
+      expect(err).toMatch(/primaryService\.annotations sets helm\.sh\/hook,/);
       await acceptedWith(str("commonAnnotations.helm\\.sh/owner", "team"));
     });
   });

@@ -10,7 +10,7 @@ const decode = (b64: string) => Buffer.from(b64, "base64").toString("utf8");
 describe("Secret", () => {
   it("generates a root, replication, clone, probe (monitor) and helm test password when none is given (never empty)", async () => {
     const s = await secretOf();
-    expect(Object.keys(s.data).sort()).toEqual(["mysql-clone-password", "mysql-monitor-password", "mysql-replication-password", "mysql-root-password", "mysql-test-password"]);
+    expect(Object.keys(s.data).sort()).toEqual(["mysql-clone-password", "mysql-metrics-password", "mysql-monitor-password", "mysql-replication-password", "mysql-root-password", "mysql-test-password"]);
     for (const v of Object.values(s.data) as string[]) expect(decode(v)).toMatch(/^[A-Za-z0-9]{24}$/);
   });
 
@@ -34,7 +34,7 @@ describe("Secret", () => {
   it("with auth.existingSecret, renders only <fullname>-internal holding a generated clone, probe and helm test password", async () => {
     const secrets = (await render({ set: { "auth.existingSecret": "mine" } })).filter((d) => d.kind === "Secret" && d.type !== "kubernetes.io/tls");
     expect(secrets.map((d) => d.metadata.name)).toEqual(["mysql-internal"]);
-    expect(Object.keys(secrets[0].data)).toEqual(["mysql-clone-password", "mysql-monitor-password", "mysql-test-password"]);
+    expect(Object.keys(secrets[0].data)).toEqual(["mysql-clone-password", "mysql-metrics-password", "mysql-monitor-password", "mysql-test-password"]);
     expect(decode(secrets[0].data["mysql-clone-password"])).toMatch(/^[A-Za-z0-9]{24}$/);
     expect(secrets[0].metadata.annotations["helm.sh/resource-policy"]).toBe("keep");
   });

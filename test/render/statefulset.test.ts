@@ -61,8 +61,16 @@ describe("StatefulSet", () => {
       new Set<string>([...s.spec.template.spec.initContainers, ...s.spec.template.spec.containers].map((c: { image: string }) => c.image));
     expect(images(await sts())).toEqual(new Set(["docker.io/library/mysql:9.7"]));
     expect(images(await sts({ flavor: "mariadb" }))).toEqual(new Set(["docker.io/library/mariadb:11.8"]));
+    // An empty registry is global.imageRegistry, else docker.io; a repository that names its own host is used as written.
     expect(images(await sts({ "images.mysql.registry": "", "images.mysql.repository": "local/mysql", "images.mysql.tag": "x" }))).toEqual(
-      new Set(["local/mysql:x"]),
+      new Set(["docker.io/local/mysql:x"]),
+    );
+    expect(images(await sts({ "global.imageRegistry": "mirror.local:5000", "images.mysql.tag": "x" }))).toEqual(new Set(["mirror.local:5000/library/mysql:x"]));
+    expect(images(await sts({ "global.imageRegistry": "mirror.local", "images.mysql.repository": "localhost:5000/db/mysql", "images.mysql.tag": "x" }))).toEqual(
+      new Set(["localhost:5000/db/mysql:x"]),
+    );
+    expect(images(await sts({ "global.imageRegistry": "mirror.local", "images.mysql.registry": "quay.io", "images.mysql.tag": "x" }))).toEqual(
+      new Set(["quay.io/library/mysql:x"]),
     );
     const digest = "sha256:" + "a".repeat(64);
     expect(images(await sts({ "images.mysql.digest": digest }))).toEqual(new Set([`docker.io/library/mysql@${digest}`]));

@@ -119,6 +119,19 @@ for (const f of flavors) {
       }
     });
 
+    it("the exporter's account reads the replication status and InnoDB's status, not the data, over the local socket only", async () => {
+      // MariaDB shows the connection limit with the grant, MySQL with the account.
+      const grants =
+        f.flavor === "mysql" ? "GRANT PROCESS, REPLICATION CLIENT ON *.* TO `mysql_chart_metrics`@`localhost`" : "GRANT PROCESS, SLAVE MONITOR ON *.* TO `mysql_chart_metrics`@`localhost` WITH MAX_USER_CONNECTIONS 3";
+      const status = f.flavor === "mysql" ? "SHOW REPLICA STATUS" : "SHOW SLAVE STATUS";
+      for (const i of [0, 2]) {
+        const shown = (await pods.sql(i, "SHOW GRANTS FOR 'mysql_chart_metrics'@'localhost'")).replace(/ IDENTIFIED BY PASSWORD '[^']*'/, "");
+        expect(shown.split("\n")).toEqual([grants]);
+        const reads = await pods.bash(i, `write_client_cnf /tmp/metrics.cnf mysql_chart_metrics "$(read_secret mysql-metrics-password)"; sql /tmp/metrics.cnf <<<"${status}; SHOW GLOBAL STATUS LIKE 'Uptime'" >/dev/null && echo ok; sql /tmp/metrics.cnf <<<"SELECT COUNT(*) FROM appdb.t" || echo denied`);
+        expect(reads.stdout.trim(), `db-${i}: ${reads.stderr}`).toBe("ok\ndenied");
+      }
+    });
+
     it("re-reading the certificate files on a replica writes nothing to its binary log (no transaction the primary lacks)", async () => {
       const executed = f.flavor === "mysql" ? "SELECT @@GLOBAL.gtid_executed" : "SELECT @@GLOBAL.gtid_binlog_state";
       const before = await pods.sql(1, executed);
@@ -249,7 +262,7 @@ SH
       timings.primaryRecovery = await pods.waitReady(0);
       // The sidecar's first turn on a primary writes the chart's accounts (binary-logged): wait for
       // it, so the GTID sets compared below are final.
-      await pods.waitLog(0, /the accounts \S+ and \S+ exist/);
+      await pods.waitLog(0, /the accounts \S+, \S+ and \S+ exist/);
       expect(await pods.logs(0)).toMatch(/pod 0 seeded from db-[12]\.db/);
       expect(await pods.sql(0, "SELECT COUNT(*) FROM appdb.t")).toBe(rows);
       await pods.sql(0, "INSERT INTO appdb.t VALUES (7,'after pod 0 recovered');");

@@ -19,13 +19,14 @@ const sqlStub = `sql() {
 const skipTestAccount = "ensure_chart_accounts() { :; }\n";
 
 describe("passwords.sh on the primary", () => {
-  it("creates the helm test's and the probes' accounts once per sidecar start (releases from before 0.3.0 lack them), each with only what it needs", async () => {
+  it("creates the helm test's, the probes' and the exporter's accounts once per sidecar start (older releases lack them), each with only what it needs", async () => {
     const s = sandbox("mysql", "db-0");
     const r = await runBash(s, null, `${sqlStub}\nreconcile_passwords 0; reconcile_passwords 0`);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(read(join(s.run, "sql"))).toBe(
       "CREATE USER IF NOT EXISTS 'mysql_chart_test'@'%' IDENTIFIED BY 'test-pass';\nGRANT ALL PRIVILEGES ON `mysql_chart_test`.* TO 'mysql_chart_test'@'%';\n" +
-        "CREATE USER IF NOT EXISTS 'mysql_chart_monitor'@'localhost' IDENTIFIED BY 'monitor-pass';\nGRANT REPLICATION CLIENT ON *.* TO 'mysql_chart_monitor'@'localhost';\n",
+        "CREATE USER IF NOT EXISTS 'mysql_chart_monitor'@'localhost' IDENTIFIED BY 'monitor-pass';\nGRANT REPLICATION CLIENT ON *.* TO 'mysql_chart_monitor'@'localhost';\n" +
+        "CREATE USER IF NOT EXISTS 'mysql_chart_metrics'@'localhost' IDENTIFIED BY 'metrics-pass' WITH MAX_USER_CONNECTIONS 3;\nGRANT PROCESS, REPLICATION CLIENT ON *.* TO 'mysql_chart_metrics'@'localhost';\n",
     );
   });
 

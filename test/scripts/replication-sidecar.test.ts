@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runBash, sandbox, testPasswords } from "../helpers/pod-scripts.js";
+import { apiCalls, runBash, sandbox, testPasswords } from "../helpers/pod-scripts.js";
 
 describe("replication set-up", () => {
   const sqlCapture = `sql() { cat >>"$RUN_DIR/sql"; }`;
@@ -112,5 +112,31 @@ describe("replication set-up", () => {
       const r = await runBash(sandbox("mysql", "db-0"), "replication-sidecar.sh", "declare -F flavor_upgrade_system_tables || echo none");
       expect(r.stdout.trim()).toBe("none");
     });
+  });
+});
+
+describe("role label (readService.includePrimary=false)", () => {
+  const sources = (s: ReturnType<typeof sandbox>) => `. "${s.scripts}/kube-api.sh"`;
+
+  it("labels the pod replica (ordinal > 0) or primary (ordinal 0) with a merge patch of its own pod", async () => {
+    for (const [pod, role] of [["db-2", "replica"], ["db-0", "primary"]]) {
+      const s = sandbox("mysql", pod);
+      const r = await runBash(s, "replication-sidecar.sh", `${sources(s)}\nlabel_role ${pod.slice(3)}`, { ROLE_LABEL: "app.kubernetes.io/component" });
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(apiCalls(s)).toBe(`PATCH https://api.test:443/api/v1/namespaces/ns/pods/${pod} {"metadata":{"labels":{"app.kubernetes.io/component":"${role}"}}}\n`);
+      expect(r.stderr).toContain(`labelled this pod app.kubernetes.io/component=${role}`);
+    }
+  });
+
+  it("does nothing without ROLE_LABEL, and retries later when the API refuses (never fatal)", async () => {
+    const quiet = sandbox("mysql", "db-1");
+    expect((await runBash(quiet, "replication-sidecar.sh", `${sources(quiet)}\nlabel_role 1`)).exitCode).toBe(0);
+    expect(apiCalls(quiet)).toBe("");
+    const s = sandbox("mysql", "db-1");
+    writeFileSync(join(s.api.state, "down"), "");
+    const r = await runBash(s, "replication-sidecar.sh", `${sources(s)}\nlabel_role 1; echo "pending=$ROLE_LABEL_PENDING"`, { ROLE_LABEL: "app.kubernetes.io/component" });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toBe("pending=1");
+    expect(r.stderr).toContain("failed; trying again in");
   });
 });

@@ -83,6 +83,14 @@ pod_ready() {
   [[ "$condition" == *'"status":"True"'* ]]
 }
 
+# label_own_pod KEY VALUE: set one label on this pod (a merge patch; idempotent).
+label_own_pod() {
+  local key=${1:?label_own_pod needs KEY} value=${2:?label_own_pod needs VALUE}
+  require_env POD_NAME POD_NAMESPACE
+  kube_api PATCH "/api/v1/namespaces/$POD_NAMESPACE/pods/$POD_NAME" \
+    "{\"metadata\":{\"labels\":{$(json_string "$key"):$(json_string "$value")}}}" application/merge-patch+json >/dev/null
+}
+
 # pod_event TYPE REASON MESSAGE: record an Event on this pod (kubectl describe pod shows it).
 # A failure is logged, never fatal: the same words are in the log.
 pod_event() {

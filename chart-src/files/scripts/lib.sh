@@ -23,6 +23,9 @@ DB_PORT=${DB_PORT:-3306}
 TEST_USER=mysql_chart_test
 # The probes' account: local socket only, allowed to read the replication status and nothing else.
 MONITOR_USER=mysql_chart_monitor
+# The metrics exporter's account (metrics.enabled): local socket only, what its default collectors
+# read (the status, InnoDB's compression tables, the replication status) and nothing else.
+METRICS_USER=mysql_chart_metrics
 MY_CNF="$CONF_DIR/my.cnf"
 # Present while the sidecar deliberately reconnects replication (a password change).
 # shellcheck disable=SC2034 # used by passwords.sh and probe.sh
@@ -130,7 +133,7 @@ check_secrets() {
 
 # required_secret_keys: the Secret keys this release needs (the application user's only when set).
 required_secret_keys() {
-  echo mysql-root-password mysql-replication-password mysql-clone-password mysql-test-password mysql-monitor-password
+  echo mysql-root-password mysql-replication-password mysql-clone-password mysql-test-password mysql-monitor-password mysql-metrics-password
   [[ -z "${APP_USER:-}" ]] || echo mysql-password
 }
 
@@ -426,17 +429,18 @@ run_on_datadir() {
 }
 
 # account_sql: the SQL that gives a fresh primary its accounts (root@%, replication, clone, the
-# helm test's, the probes', the optional application user and database); the clone account's
+# helm test's, the probes', the exporter's, the optional application user and database); the clone account's
 # host and grants are the flavor's.
 # Accounts reached over the network by members only require the release's certificate (a
 # localhost-only clone account, MariaDB's, needs no certificate: only the pod itself reaches it),
 # and so does root@'%' unless REMOTE_ROOT=true.
 # Runs in $(...), so every step's failure is returned explicitly.
 account_sql() {
-  local root repl clone app="" test monitor root_pw repl_pw clone_pw app_pw test_pw monitor_pw clone_account members clone_require="" root_requires
+  local root repl clone app="" test monitor metrics root_pw repl_pw clone_pw app_pw test_pw monitor_pw metrics_pw clone_account members clone_require="" root_requires
   root=$(read_secret mysql-root-password) || return 1
   test=$(read_secret mysql-test-password) || return 1
   monitor=$(read_secret mysql-monitor-password) || return 1
+  metrics=$(read_secret mysql-metrics-password) || return 1
   members=$(member_require) || return 1
   root_requires=$(root_require) || return 1
   [[ "$CLONE_ACCOUNT_HOST" == localhost ]] || clone_require=" $members"
@@ -461,6 +465,8 @@ account_sql() {
   test_account_sql "$test_pw"
   monitor_pw=$(sql_password "$monitor") || return 1
   monitor_account_sql "$monitor_pw"
+  metrics_pw=$(sql_password "$metrics") || return 1
+  metrics_account_sql "$metrics_pw"
   if [[ -n "${APP_DATABASE:-}" ]]; then
     echo "CREATE DATABASE IF NOT EXISTS $(sql_ident "$APP_DATABASE");"
   fi
@@ -485,6 +491,14 @@ test_account_sql() {
 monitor_account_sql() {
   echo "CREATE USER IF NOT EXISTS $(sql_string "$MONITOR_USER")@'localhost' IDENTIFIED BY ${1:?monitor_account_sql needs a password};"
   echo "GRANT $MONITOR_GRANTS ON *.* TO $(sql_string "$MONITOR_USER")@'localhost';"
+}
+
+# metrics_account_sql QUOTED_PASSWORD: the metrics exporter's account (idempotent, like
+# test_account_sql): local socket only, PROCESS (InnoDB's compression tables) and the flavor's
+# replication status privilege, at most 3 connections.
+metrics_account_sql() {
+  echo "CREATE USER IF NOT EXISTS $(sql_string "$METRICS_USER")@'localhost' IDENTIFIED BY ${1:?metrics_account_sql needs a password} WITH MAX_USER_CONNECTIONS 3;"
+  echo "GRANT PROCESS, $MONITOR_GRANTS ON *.* TO $(sql_string "$METRICS_USER")@'localhost';"
 }
 
 # initialize_primary DIR: build a fresh primary's data directory in DIR: system tables,

@@ -45,24 +45,27 @@ primary_accounts() {
   echo "mysql-clone-password $(sql_string "$CLONE_USER")@$(sql_string "$CLONE_ACCOUNT_HOST")"
   echo "mysql-test-password $(sql_string "$TEST_USER")@'%'"
   echo "mysql-monitor-password $(sql_string "$MONITOR_USER")@'localhost'"
+  echo "mysql-metrics-password $(sql_string "$METRICS_USER")@'localhost'"
   [[ -z "${APP_USER:-}" ]] || echo "mysql-password $(sql_string "$APP_USER")@'%'"
 }
 
 CHART_ACCOUNTS_ENSURED=""
 
-# ensure_chart_accounts: on the primary, once per sidecar start, create the helm test's and the
-# probes' accounts if they are missing (releases from before 0.3.0 have neither) with the
-# Secret's passwords; replicas receive them by replication.
+# ensure_chart_accounts: on the primary, once per sidecar start, create the helm test's, the
+# probes' and the exporter's accounts if they are missing (releases from before 0.3.0 have none,
+# from before 0.5.0 no exporter's) with the Secret's passwords; replicas receive them by replication.
 ensure_chart_accounts() {
-  local test monitor
+  local test monitor metrics
   [[ -z "$CHART_ACCOUNTS_ENSURED" ]] || return 0
   test=$(read_secret mysql-test-password) || return 1
   monitor=$(read_secret mysql-monitor-password) || return 1
+  metrics=$(read_secret mysql-metrics-password) || return 1
   test=$(sql_password "$test") || return 1
   monitor=$(sql_password "$monitor") || return 1
-  { test_account_sql "$test"; monitor_account_sql "$monitor"; } | sql "$CLIENT_CNF" \
-    || { log "creating the accounts $TEST_USER and $MONITOR_USER failed"; return 1; }
-  log "the accounts $TEST_USER and $MONITOR_USER exist"
+  metrics=$(sql_password "$metrics") || return 1
+  { test_account_sql "$test"; monitor_account_sql "$monitor"; metrics_account_sql "$metrics"; } | sql "$CLIENT_CNF" \
+    || { log "creating the accounts $TEST_USER, $MONITOR_USER and $METRICS_USER failed"; return 1; }
+  log "the accounts $TEST_USER, $MONITOR_USER and $METRICS_USER exist"
   CHART_ACCOUNTS_ENSURED=1
 }
 

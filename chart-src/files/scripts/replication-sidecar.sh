@@ -6,7 +6,8 @@
 # then serves backups to the next new replica, in the background. For the pod's life it
 # applies password changes from the Secret (passwords.sh) and keeps the pod's use of the release's
 # certificate current (tls.sh), and a replica that can never
-# continue (purged binary logs, diverged history) re-clones itself (repair-replica.sh).
+# continue (purged binary logs, diverged history) re-clones itself (repair-replica.sh). With
+# ROLE_LABEL set it labels its pod primary or replica (label_role).
 set -euo pipefail
 shopt -s inherit_errexit
 # shellcheck source=lib.sh
@@ -21,6 +22,8 @@ shopt -s inherit_errexit
 BACKUP_SERVER_PID=""
 # Set while the system tables still wait for their upgrade (upgrade_system_tables).
 SYSTEM_TABLES_PENDING=""
+# Set while this pod still waits for its role label (label_role).
+ROLE_LABEL_PENDING=""
 
 # upgrade_system_tables: where the flavor needs it, bring the system tables up to the server's
 # version. A failure (a root password in the middle of a rotation, say) is logged and retried on
@@ -73,6 +76,22 @@ configure_replication() {
   log "replication started"
 }
 
+# label_role ORDINAL: when ROLE_LABEL is set (readService.includePrimary=false), label this pod
+# primary (ordinal 0) or replica, so the read Service can select the replicas alone. Pods come from
+# one template, so the label cannot be in it. A failure is retried from the main loop.
+label_role() {
+  [[ -n "${ROLE_LABEL:-}" ]] || return 0
+  local role
+  role=$(pod_role "${1:?label_role needs an ordinal}")
+  if label_own_pod "$ROLE_LABEL" "$role"; then
+    ROLE_LABEL_PENDING=""
+    log "labelled this pod $ROLE_LABEL=$role"
+  else
+    ROLE_LABEL_PENDING=1
+    log "labelling this pod $ROLE_LABEL=$role failed; trying again in ${PASSWORD_CHECK_SECONDS:-10}s"
+  fi
+}
+
 # start_backup_server: where the flavor serves backups to new replicas, start that server in the
 # background.
 start_backup_server() {
@@ -105,6 +124,7 @@ main() {
   local ordinal
   ordinal=$(pod_ordinal "$POD_NAME")
   ensure_root_cnf
+  label_role "$ordinal"
   # A re-clone interrupted by a restart of this container is finished first (the server waits for it).
   if (( ordinal > 0 )) && [[ -e "$RECLONE_MARKER" ]]; then
     reclone_self "$(cat "$RECLONE_MARKER")"
@@ -128,6 +148,7 @@ main() {
       restart_backup_server
     fi
     [[ -z "$SYSTEM_TABLES_PENDING" ]] || upgrade_system_tables
+    [[ -z "$ROLE_LABEL_PENDING" ]] || label_role "$ordinal"
     if (( ordinal > 0 )); then check_replica_health; fi
     if [[ -n "$BACKUP_SERVER_PID" ]] && ! kill -0 "$BACKUP_SERVER_PID" 2>/dev/null; then
       die "the backup server exited; restarting the container"

@@ -2,10 +2,10 @@
 # build.sh: build the database images the chart is tested with, from Debian
 # packages only (no container registry needed).
 #
-#   infra/images/db/build.sh [mysql-9.7|mariadb-11.8|mariadb-10.11|all|sysbench]   (default: all)
+#   infra/images/db/build.sh [mysql-9.7|mariadb-11.8|mariadb-10.11|mysqld-exporter|all|sysbench]   (default: all)
 #
-# sysbench (the benchmark's load generator, scripts/bench/lag.ts) is built on request only: `all`
-# is what the tests need.
+# mysqld-exporter is the chart's metrics sidecar (metrics.enabled). sysbench (the benchmark's load
+# generator, scripts/bench/lag.ts) is built on request only: `all` is what the tests need.
 #
 # Each image is a debootstrap --variant=minbase root file system of one Debian
 # suite plus the server, client and backup packages (Depends only, no
@@ -48,7 +48,7 @@ TMP_ROOTS=()
 
 # usage: print how to call the script and exit 2.
 usage() {
-  echo "usage: $0 [mysql-9.7|mariadb-11.8|mariadb-10.11|all|sysbench]" >&2
+  echo "usage: $0 [mysql-9.7|mariadb-11.8|mariadb-10.11|mysqld-exporter|all|sysbench]" >&2
   exit 2
 }
 
@@ -75,6 +75,16 @@ target_vars() {
       PKGS="mariadb-server-core,mariadb-client,mariadb-backup"
       CMD_JSON='["mariadbd"]'
       PORTS="3306"
+      ;;
+    mysqld-exporter)
+      SUITE=$DEBIAN_SUITE_EXPORTER
+      TAG=$LOCAL_IMAGE_EXPORTER
+      SERVER_PKG=prometheus-mysqld-exporter
+      PIN=$MYSQLD_EXPORTER_DEB_VERSION
+      PKGS="prometheus-mysqld-exporter"
+      # The name the upstream image (prom/mysqld-exporter) runs, linked in customize_root.
+      CMD_JSON='["/bin/mysqld_exporter"]'
+      PORTS="9104"
       ;;
     sysbench)
       SUITE=$DEBIAN_SUITE_SYSBENCH
@@ -184,6 +194,10 @@ customize_root() {
         printf "%s\\n" "# No mysql-common in this image: read the files the chart drops in conf.d." "!includedir /etc/mysql/conf.d/" >/etc/mysql/my.cnf
       fi
     fi'
+
+  # The exporter under the path the upstream image uses, so the chart runs either image alike.
+  in_root "$root" '
+    if [ -x /usr/bin/prometheus-mysqld-exporter ]; then ln -sf prometheus-mysqld-exporter /usr/bin/mysqld_exporter; fi'
 
   # Keep later package installs small, the way Debian's slim images do.
   mkdir -p "$root/etc/dpkg/dpkg.cfg.d" "$root/etc/apt/apt.conf.d"
@@ -324,8 +338,8 @@ main() {
   trap cleanup EXIT
   local -a targets
   case $target in
-    all) targets=(mysql-9.7 mariadb-11.8 mariadb-10.11) ;;
-    mysql-9.7|mariadb-11.8|mariadb-10.11|sysbench) targets=("$target") ;;
+    all) targets=(mysql-9.7 mariadb-11.8 mariadb-10.11 mysqld-exporter) ;;
+    mysql-9.7|mariadb-11.8|mariadb-10.11|mysqld-exporter|sysbench) targets=("$target") ;;
     *) usage ;;
   esac
   SUMMARY=()

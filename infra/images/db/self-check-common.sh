@@ -10,13 +10,24 @@ fact() { printf 'FACT %s=%s\n' "$1" "$2"; }
 # names DIR [GLOB]: the sorted names of DIR's entries (matching GLOB) on one line.
 names() { find "$1" -mindepth 1 -maxdepth 1 -name "${2:-*}" -printf '%f\n' | sort | tr '\n' ' '; }
 
+# identity: who the image runs as and its OS.
+identity() {
+  fact uid "$(id -u):$(id -g) ($(id -un))"
+  fact os "$(. /etc/os-release && echo "$PRETTY_NAME")"
+}
+
+# probe_failed MSG: a helper image's fail (the database images' scripts show the server's logs too).
+probe_failed() {
+  echo "PROBE FAILED: $*" >&2
+  exit 1
+}
+
 # image_basics: who the image runs as, its OS, and what the chart's scripts
 # need besides the server: the shell tools, time zones and CA certificates,
 # and no systemd.
 image_basics() {
   local b
-  fact uid "$(id -u):$(id -g) ($(id -un))"
-  fact os "$(. /etc/os-release && echo "$PRETTY_NAME")"
+  identity
   for b in bash sed grep gawk find ps socat gzip openssl hostname curl; do
     command -v "$b" >/dev/null || fail "$b missing from the image"
   done

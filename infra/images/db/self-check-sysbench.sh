@@ -6,13 +6,9 @@ set -euo pipefail
 shopt -s inherit_errexit
 
 # fail MSG: say what failed and exit 1.
-fail() {
-  echo "PROBE FAILED: $*" >&2
-  exit 1
-}
+fail() { probe_failed "$@"; }
 
-fact uid "$(id -u):$(id -g) ($(id -un))"
-fact os "$(. /etc/os-release && echo "$PRETTY_NAME")"
+identity
 version=$(sysbench --version) || fail "sysbench --version failed"
 fact sysbench "$version"
 help=$(sysbench --help 2>&1) || true  # exits 1 after printing its help

@@ -35,7 +35,7 @@ check_config() {
   cmd=$(docker image inspect "$tag" --format '{{json .Config.Cmd}}')
   [[ $user == 999 ]] || die "$tag: USER is '$user', expected 999"
   [[ $env == *PATH=*/usr/sbin* ]] || die "$tag: ENV PATH is missing or lacks /usr/sbin ($env)"
-  [[ $cmd == '["mysqld"]' || $cmd == '["mariadbd"]' || $cmd == '["sysbench"]' ]] || die "$tag: unexpected CMD $cmd"
+  [[ $cmd == '["mysqld"]' || $cmd == '["mariadbd"]' || $cmd == '["sysbench"]' || $cmd == '["/bin/mysqld_exporter"]' ]] || die "$tag: unexpected CMD $cmd"
   printf 'FACT image.user=%s\nFACT image.cmd=%s\nFACT image.size=%s MB\nFACT image.build_key=%s\n' \
     "$user" "$cmd" \
     "$(docker image inspect "$tag" --format '{{.Size}}' | awk '{printf "%.0f", $1/1e6}')" \
@@ -52,7 +52,8 @@ main() {
     mysql-chart/mysql:*) probe=$HERE/self-check-mysql.sh ;;
     mysql-chart/mariadb:*) probe=$HERE/self-check-mariadb.sh ;;
     mysql-chart/sysbench:*) probe=$HERE/self-check-sysbench.sh ;;
-    *) die "don't know which probe fits $tag (expected mysql-chart/mysql:*, mysql-chart/mariadb:* or mysql-chart/sysbench:*)" ;;
+    mysql-chart/mysqld-exporter:*) probe=$HERE/self-check-exporter.sh ;;
+    *) die "don't know which probe fits $tag (expected mysql-chart/mysql:*, mysql-chart/mariadb:*, mysql-chart/sysbench:* or mysql-chart/mysqld-exporter:*)" ;;
   esac
   slug=$(printf '%s' "$tag" | tr '/:' '__')
   out="$CACHE_DIR/images/db/verify-$slug.txt"

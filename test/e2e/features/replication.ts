@@ -26,6 +26,16 @@ export function replication(ctx: () => E2e) {
     }
   });
 
+  it("writes through the write Service <fullname>-primary reach the primary, every time", async () => {
+    const e = ctx();
+    for (let n = 1; n <= 5; n++) {
+      const w = await e.clientSql(`${e.sts}-primary`, `INSERT INTO appdb.notes VALUES (${10 + n}, 'through the write Service'); SELECT @@hostname;`, { user: "app" });
+      expect(w.exitCode, w.err).toBe(0);
+      expect(w.out).toBe(e.pod(0));
+    }
+    await e.waitSql(e.replicas - 1, "SELECT COUNT(*) FROM appdb.notes WHERE v = 'through the write Service'", "5");
+  });
+
   it("a write sent to any replica is refused", async () => {
     const e = ctx();
     for (let i = 1; i < e.replicas; i++) {
