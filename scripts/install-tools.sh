@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the project's pinned tools into the cache (never system-wide, except
 # Debian packages): Node.js, helm, helm3 (Helm 3, for the compatibility tests),
-# kubeconform, shellcheck, the registry (on request), and the Kubernetes
-# OpenAPI spec used for offline manifest validation. Idempotent: a tool whose
+# kubeconform, shellcheck, promtool, the registry (on request), and the Kubernetes
+# OpenAPI spec and the Prometheus Operator's CRDs used for offline manifest validation. Idempotent: a tool whose
 # pinned version is already in the cache is only re-linked.
 #
 # Usage: scripts/install-tools.sh            # all tools
@@ -117,6 +117,45 @@ install_openapi_spec() {
   log "Kubernetes OpenAPI spec $KUBERNETES_VERSION: $dest"
 }
 
+# install_monitoring_crds: the Prometheus Operator's ServiceMonitor and PrometheusRule CRDs at
+# the pinned version, taken from its Go module; test/helpers turns them into schemas.
+install_monitoring_crds() {
+  local dest="$CACHE_DIR/prometheus-operator-crds/$PROMETHEUS_OPERATOR_VERSION" moddir crd
+  if [[ ! -s "$dest/monitoring.coreos.com_prometheusrules.yaml" ]]; then
+    need_cmd go "Install Go 1.22 or later and re-run."
+    log "downloading github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION from the Go module proxy (once)"
+    moddir=$(cd "$TOOLS_DIR" && GOFLAGS=-mod=mod go mod download -json "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')
+    mkdir -p "$dest.tmp"
+    for crd in servicemonitors prometheusrules; do
+      [[ -s "$moddir/example/prometheus-operator-crd/monitoring.coreos.com_$crd.yaml" ]] \
+        || die "the module has no example/prometheus-operator-crd/monitoring.coreos.com_$crd.yaml (module dir: $moddir)"
+      cp "$moddir/example/prometheus-operator-crd/monitoring.coreos.com_$crd.yaml" "$dest.tmp/" || die "cannot write $dest.tmp"
+    done
+    rm -rf "$dest"; mv "$dest.tmp" "$dest"
+  fi
+  log "Prometheus Operator CRDs $PROMETHEUS_OPERATOR_VERSION: $dest"
+}
+
+# install_promtool: promtool (checks and unit-tests the chart's alerting rules) from Debian's
+# prometheus package at the pinned version, unpacked into the cache, not installed.
+install_promtool() {
+  local dir="$TOOLS_DIR/promtool-$PROMETHEUS_DEB_VERSION" tmp
+  if [[ ! -x "$dir/promtool" ]]; then
+    need_cmd apt-get "promtool comes from Debian's prometheus package."
+    tmp=$(mktemp -d "$TOOLS_DIR/.promtool.XXXXXX")
+    # An update first: a fresh machine's package lists may predate the pinned version.
+    run_logged "apt-get update" "$CACHE_DIR/logs/apt-update.log" apt-get update
+    run_logged "apt-get download prometheus=$PROMETHEUS_DEB_VERSION" "$CACHE_DIR/logs/promtool.log" \
+      bash -c "cd '$tmp' && apt-get download 'prometheus=$PROMETHEUS_DEB_VERSION'"
+    dpkg-deb -x "$tmp"/prometheus_*.deb "$tmp/root" || die "cannot unpack the prometheus package"
+    mkdir -p "$tmp/out"; cp "$tmp/root/usr/bin/promtool" "$tmp/out/promtool" || die "the prometheus package has no usr/bin/promtool"
+    rm -rf "$dir"; mv "$tmp/out" "$dir"; rm -rf "$tmp"
+  fi
+  link_tool promtool "$dir/promtool"
+  local v; v=$("$TOOLS_BIN/promtool" --version 2>&1 | head -n1) || die "$TOOLS_BIN/promtool does not run; remove $dir and re-run."
+  log "$v"
+}
+
 # install_shellcheck: Debian's shellcheck (the in-pod scripts are linted with it).
 install_shellcheck() {
   ensure_apt_packages shellcheck
@@ -132,12 +171,12 @@ install_registry() {
 
 main() {
   local tools=("$@")
-  (( ${#tools[@]} )) || tools=(node helm helm3 kubeconform openapi_spec shellcheck)
+  (( ${#tools[@]} )) || tools=(node helm helm3 kubeconform openapi_spec monitoring_crds promtool shellcheck)
   for t in "${tools[@]}"; do
     case "$t" in
-      node|helm|helm3|kubeconform|shellcheck|openapi_spec) "install_$t" ;;
+      node|helm|helm3|kubeconform|shellcheck|openapi_spec|monitoring_crds|promtool) "install_$t" ;;
       registry) install_registry ;;
-      *) die "unknown tool '$t' (known: node helm helm3 kubeconform openapi_spec shellcheck registry)" ;;
+      *) die "unknown tool '$t' (known: node helm helm3 kubeconform openapi_spec monitoring_crds promtool shellcheck registry)" ;;
     esac
   done
 }

@@ -130,7 +130,7 @@ characters, so the name is at most 52. That is the chart's longest suffix: the o
 
 {{- /* Label and annotation keys: [DNS subdomain prefix (<= 253) + "/"] name (<= 63). Checked
 here rather than with the schema's propertyNames, whose Helm messages name the wrong field. */}}
-{{- $keyMaps := dict "commonLabels" $v.commonLabels "podLabels" $v.podLabels "nodeSelector" $v.nodeSelector "commonAnnotations" $v.commonAnnotations "podAnnotations" $v.podAnnotations "readService.annotations" $v.readService.annotations "primaryService.annotations" $v.primaryService.annotations "metrics.service.annotations" $v.metrics.service.annotations "persistence.annotations" $v.persistence.annotations }}
+{{- $keyMaps := dict "commonLabels" $v.commonLabels "podLabels" $v.podLabels "nodeSelector" $v.nodeSelector "commonAnnotations" $v.commonAnnotations "podAnnotations" $v.podAnnotations "readService.annotations" $v.readService.annotations "primaryService.annotations" $v.primaryService.annotations "metrics.service.annotations" $v.metrics.service.annotations "metrics.serviceMonitor.labels" $v.metrics.serviceMonitor.labels "metrics.serviceMonitor.annotations" $v.metrics.serviceMonitor.annotations "metrics.prometheusRule.labels" $v.metrics.prometheusRule.labels "metrics.prometheusRule.annotations" $v.metrics.prometheusRule.annotations "persistence.annotations" $v.persistence.annotations }}
 {{- range $field := keys $keyMaps | sortAlpha }}
 {{- range $key := keys (index $keyMaps $field | default dict) | sortAlpha }}
 {{- $prefix := ternary (regexReplaceAll "/[^/]*$" $key "") "" (contains "/" $key) }}
@@ -177,7 +177,7 @@ here rather than with the schema's propertyNames, whose Helm messages name the w
 {{- $errors = append $errors (printf "podAnnotations and commonAnnotations both set %s (it would appear twice on the pods); set it in one of them" $key) }}
 {{- end }}
 {{- end }}
-{{- $hookMaps := dict "commonAnnotations" $v.commonAnnotations "readService.annotations" $v.readService.annotations "primaryService.annotations" $v.primaryService.annotations "metrics.service.annotations" $v.metrics.service.annotations }}
+{{- $hookMaps := dict "commonAnnotations" $v.commonAnnotations "readService.annotations" $v.readService.annotations "primaryService.annotations" $v.primaryService.annotations "metrics.service.annotations" $v.metrics.service.annotations "metrics.serviceMonitor.annotations" $v.metrics.serviceMonitor.annotations "metrics.prometheusRule.annotations" $v.metrics.prometheusRule.annotations }}
 {{- range $field := keys $hookMaps | sortAlpha }}
 {{- $map := index $hookMaps $field | default dict }}
 {{- range $key := keys $map | sortAlpha }}
@@ -210,6 +210,12 @@ here rather than with the schema's propertyNames, whose Helm messages name the w
 {{- $errors = append $errors (printf "metrics.port %d is service.port too: the exporter and the server share the pod's network" (int $v.metrics.port)) }}
 {{- else if and (eq $v.flavor "mariadb") (eq (int $v.metrics.port) (int $v.clone.backupPort)) }}
 {{- $errors = append $errors (printf "metrics.port %d is clone.backupPort too: the exporter and the backup server share the pod's network" (int $v.metrics.port)) }}
+{{- end }}
+{{- end }}
+
+{{- range $kind := list "serviceMonitor" "prometheusRule" }}
+{{- if and (index $v.metrics $kind).enabled (not $v.metrics.enabled) }}
+{{- $errors = append $errors (printf "metrics.%s.enabled needs metrics.enabled (there would be no exporter to scrape)" $kind) }}
 {{- end }}
 {{- end }}
 

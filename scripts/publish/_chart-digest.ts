@@ -65,11 +65,16 @@ export function tarFiles(tgz: Buffer): Map<string, Buffer> {
   return files;
 }
 
-/** sha256 over the sorted "path NUL sha256(bytes)" lines of a chart package's files. */
+/** Chart.yaml without the artifacthub.io/signKey annotation, which signing adds (it names the key, not the chart). */
+function withoutSignKey(chartYaml: Buffer): Buffer {
+  return Buffer.from(chartYaml.toString("utf8").replace(/^ {2}artifacthub\.io\/signKey: \|\n(?: {4}.*\n)*/m, ""));
+}
+
+/** sha256 over the sorted "path NUL sha256(bytes)" lines of a chart package's files (Chart.yaml without the signKey annotation). */
 export function chartContentDigest(tgzPath: string): string {
   const files = tarFiles(readFileSync(tgzPath));
   const lines = [...files.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([name, data]) => `${name}\0${createHash("sha256").update(data).digest("hex")}\n`);
+    .map(([name, data]) => `${name}\0${createHash("sha256").update(/^[^/]+\/Chart\.yaml$/.test(name) ? withoutSignKey(data) : data).digest("hex")}\n`);
   return `sha256:${createHash("sha256").update(lines.join("")).digest("hex")}`;
 }

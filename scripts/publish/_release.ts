@@ -1,9 +1,10 @@
 // Cut a release of the chart into a chart-repository folder: lint, package (and sign),
 // refuse a changed chart whose version was not bumped, index (merging the existing
 // index so earlier versions stay listed), and write Artifact Hub's repository file.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { execa } from "execa";
 import { load } from "js-yaml";
 import { helm } from "../lib/helm.js";
 import { generatedChartDir, projectRoot } from "../lib/tools.js";
@@ -31,6 +32,11 @@ export interface SigningKey {
   keyring: string;
   /** File holding the key's passphrase; default: none (a key without passphrase). */
   passphraseFile?: string;
+  /**
+   * Where users fetch the public key (https URL): with it the package's Chart.yaml gets
+   * artifacthub.io/signKey (fingerprint and URL), so Artifact Hub shows the package as signed.
+   */
+  keyUrl?: string;
 }
 
 export interface PackageOptions {
@@ -98,7 +104,37 @@ export function signingKeyFromEnv(env: NodeJS.ProcessEnv = process.env): Signing
   if (passphraseFile && !existsSync(passphraseFile)) {
     throw new ReleaseError(`HELM_SIGN_PASSPHRASE_FILE=${passphraseFile}: no such file`);
   }
-  return { key, keyring, passphraseFile };
+  const keyUrl = env.HELM_SIGN_KEY_URL || undefined;
+  if (keyUrl && !/^https?:\/\/\S+$/.test(keyUrl)) throw new ReleaseError(`HELM_SIGN_KEY_URL=${keyUrl}: not an http(s) URL`);
+  return { key, keyring, passphraseFile, keyUrl };
+}
+
+/** The fingerprint of the key named KEY (a name, email or fingerprint part of a user id) in a secret keyring file, without importing it. */
+export async function signingFingerprint(sign: SigningKey): Promise<string> {
+  const r = await execa("gpg", ["--batch", "--with-colons", "--import-options", "show-only", "--import", sign.keyring], { reject: false });
+  if (r.exitCode !== 0) throw new ReleaseError(`gpg could not read the keyring ${sign.keyring}: ${r.stderr.trim()}`);
+  // Records per key: sec (or pub), fpr, uid...; the primary key's fpr follows its sec line.
+  let fpr = "";
+  let current = "";
+  for (const line of r.stdout.split("\n")) {
+    const f = line.split(":");
+    if (f[0] === "sec" || f[0] === "pub") current = "";
+    else if (f[0] === "fpr" && !current) current = f[9];
+    else if (f[0] === "uid" && current && (f[9].includes(sign.key) || current.endsWith(sign.key.toUpperCase()))) fpr ||= current;
+  }
+  if (!fpr) throw new ReleaseError(`no key named ${sign.key} in ${sign.keyring}`);
+  return fpr;
+}
+
+/** Copy CHART_DIR into STAGE with artifacthub.io/signKey added to its Chart.yaml annotations; returns the copy. */
+function withSignKey(chartDir: string, stage: string, fingerprint: string, url: string): string {
+  const copy = join(stage, "src", chartMeta(chartDir).name);
+  cpSync(chartDir, copy, { recursive: true });
+  const file = join(copy, "Chart.yaml");
+  const text = readFileSync(file, "utf8");
+  if (!/^annotations:\n/m.test(text)) throw new ReleaseError(`${file} has no annotations: block to add artifacthub.io/signKey to`);
+  writeFileSync(file, text.replace(/^annotations:\n/m, `annotations:\n  artifacthub.io/signKey: |\n    fingerprint: ${fingerprint}\n    url: ${url}\n`));
+  return copy;
 }
 
 /** Does index.yaml in DIR list NAME at VERSION? */
@@ -144,7 +180,15 @@ export async function packageRelease(o: PackageOptions = {}): Promise<PackageRes
 
   const stage = mkdtempSync(join(tmpdir(), "chart-package-"));
   try {
-    const args = ["package", chartDir, "--destination", stage];
+    let source = chartDir;
+    if (o.sign?.keyUrl) {
+      const fingerprint = await signingFingerprint(o.sign);
+      source = withSignKey(chartDir, stage, fingerprint, o.sign.keyUrl);
+      say(`artifacthub.io/signKey: ${fingerprint} (${o.sign.keyUrl})`);
+    } else if (o.sign) {
+      say("signed without artifacthub.io/signKey: set HELM_SIGN_KEY_URL to the public key's URL for Artifact Hub to show the package as signed");
+    }
+    const args = ["package", source, "--destination", stage];
     if (o.sign) {
       args.push("--sign", "--key", o.sign.key, "--keyring", o.sign.keyring);
       if (o.sign.passphraseFile) args.push("--passphrase-file", o.sign.passphraseFile);

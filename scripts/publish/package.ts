@@ -1,6 +1,7 @@
 // npm run package: lint generated-chart/, package it (signed when HELM_SIGN_KEY and
-// HELM_SIGN_KEYRING are set) into the release folder, refuse a changed chart whose
-// version was not bumped, and index the folder as a Helm chart repository.
+// HELM_SIGN_KEYRING are set; with HELM_SIGN_KEY_URL, Chart.yaml gets artifacthub.io/signKey)
+// into the release folder, refuse a changed chart whose version was not bumped, and index the
+// folder as a Helm chart repository.
 //
 // Usage: npm run package -- [--release-dir DIR] [--url URL] [--chart DIR] [--no-lint]
 //   --release-dir DIR  the chart repository folder (default: env RELEASE_DIR, else release/)

@@ -1,8 +1,10 @@
-// Turn the Kubernetes OpenAPI (swagger) spec of the pinned version into the per-kind JSON
-// schemas kubeconform reads, strict: every object that lists its properties refuses others.
-// Built once into the cache; no network.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+// Turn the Kubernetes OpenAPI (swagger) spec of the pinned version, and the Prometheus Operator's
+// CRDs (ServiceMonitor, PrometheusRule), into the per-kind JSON schemas kubeconform reads,
+// strict: every object that lists its properties refuses others. Built once into the cache; no
+// network.
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { load } from "js-yaml";
 import { cacheDir, versions } from "../../scripts/lib/tools.js";
 
 type Node = Record<string, unknown>;
@@ -53,6 +55,31 @@ export function k8sSchemaDir(): string {
       const suffix = group ? `-${group.split(".")[0]}-${v}` : `-${v}`;
       const schema = { ...(strict(def) as Node), definitions: needed };
       writeFileSync(join(tmp, `${kind.toLowerCase()}${suffix}.json`), JSON.stringify(schema));
+    }
+  }
+  writeFileSync(join(tmp, ".complete"), "");
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(tmp, dir);
+  return dir;
+}
+
+type Crd = { spec: { group: string; names: { kind: string }; versions: { name: string; served: boolean; schema: { openAPIV3Schema: Node } }[] } };
+
+/** Directory of the Prometheus Operator CRDs' schemas, in the same layout as k8sSchemaDir's. */
+export function monitoringSchemaDir(): string {
+  const version = versions().PROMETHEUS_OPERATOR_VERSION;
+  const dir = join(cacheDir(), "k8s-schemas", `prometheus-operator-${version}-strict`);
+  if (existsSync(join(dir, ".complete"))) return dir;
+  const crdDir = join(cacheDir(), "prometheus-operator-crds", version);
+  if (!existsSync(crdDir)) throw new Error(`${crdDir} is missing: run bash scripts/install-tools.sh monitoring_crds`);
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  for (const file of readdirSync(crdDir).filter((f) => f.endsWith(".yaml"))) {
+    const crd = load(readFileSync(join(crdDir, file), "utf8")) as Crd;
+    for (const v of crd.spec.versions.filter((x) => x.served)) {
+      const name = `${crd.spec.names.kind.toLowerCase()}-${crd.spec.group.split(".")[0]}-${v.name}.json`;
+      writeFileSync(join(tmp, name), JSON.stringify(strict(v.schema.openAPIV3Schema)));
     }
   }
   writeFileSync(join(tmp, ".complete"), "");

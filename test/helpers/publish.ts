@@ -207,5 +207,5 @@ export const FIXED_PASSWORDS = {
 export async function renderForComparison(chart: string): Promise<string> {
   const { helmTemplate } = await import("../../scripts/lib/helm.js");
   const text = await helmTemplate(chart, { set: { ...FIXED_PASSWORDS, "tls.certificates.source": "existingSecret", "tls.certificates.existingSecret": "render-tls" } });
-  return text.replace(/^( {2}mysql-(?:test|monitor)-password): "[A-Za-z0-9+/=]+"$/gm, '$1: "<generated>"');
+  return text.replace(/^( {2}mysql-(?:test|monitor|metrics)-password): "[A-Za-z0-9+/=]+"$/gm, '$1: "<generated>"');
 }

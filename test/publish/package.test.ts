@@ -174,6 +174,33 @@ describe("signing (HELM_SIGN_KEY, HELM_SIGN_KEYRING)", () => {
     }
   });
 
+  it("with HELM_SIGN_KEY_URL the package's Chart.yaml names the key for Artifact Hub (artifacthub.io/signKey), and still verifies", async () => {
+    const release = tempDir("release-signkey");
+    const r = await npmRunPackage(["--release-dir", release, "--no-lint"], {
+      HELM_SIGN_KEY: key!.name,
+      HELM_SIGN_KEYRING: key!.secring,
+      HELM_SIGN_KEY_URL: "https://charts.example.org/signing-key.asc",
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const tgz = join(release, readIndex(release).entries.mysql[0].urls[0]);
+    const shown = await execa("gpg", ["--batch", "--with-colons", "--show-keys", key!.pubring]);
+    const fingerprint = shown.stdout.split("\n").find((l) => l.startsWith("fpr:"))!.split(":")[9];
+    const chartYaml = (await execa("tar", ["-xzOf", tgz, "mysql/Chart.yaml"])).stdout;
+    const annotations = (load(chartYaml) as { annotations: Record<string, string> }).annotations;
+    expect(load(annotations["artifacthub.io/signKey"])).toEqual({ fingerprint, url: "https://charts.example.org/signing-key.asc" });
+    const v = await helm(["verify", tgz, "--keyring", key!.pubring], { env: helmEnv });
+    expect(v.stdout + v.stderr).toMatch(/Signed by: Chart Test Signer/);
+  });
+
+  it("a version released unsigned can be signed later with HELM_SIGN_KEY_URL: the annotation is not a change of the chart", async () => {
+    const release = tempDir("release-signed-later");
+    const chartDir = copyChart(tempDir("chart-signed-later"), "1.0.0");
+    expect((await packageRelease({ chartDir, releaseDir: release, lint: false, env: helmEnv })).prov).toBeUndefined();
+    const signed = await packageRelease({ chartDir, releaseDir: release, lint: false, env: helmEnv, sign: { key: key!.name, keyring: key!.secring, keyUrl: "https://charts.example.org/k.asc" } });
+    expect(signed.status).toBe("unchanged");
+    expect(signed.prov).toBeDefined();
+  });
+
   it("refuses half a signing set-up, naming the missing variable", () => {
     expect(() => signingKeyFromEnv({ HELM_SIGN_KEY: "me" })).toThrow(ReleaseError);
     expect(() => signingKeyFromEnv({ HELM_SIGN_KEY: "me" })).toThrow(/only HELM_SIGN_KEY is set/);

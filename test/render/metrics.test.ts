@@ -70,3 +70,34 @@ describe("metrics", () => {
     expect(await refusedWith(["--set", "metrics.enabled=true", "--set", "flavor=mariadb", "--set", "metrics.port=3307"])).toContain("metrics.port 3307 is clone.backupPort too");
   });
 });
+
+describe("metrics for the Prometheus Operator", () => {
+  const all = { ...on, "metrics.serviceMonitor.enabled": true, "metrics.prometheusRule.enabled": true };
+
+  it("a ServiceMonitor selects the metrics Service alone, in the release's namespace, with the user's labels and scrape settings", async () => {
+    const docs = await render({
+      set: { ...all, "metrics.serviceMonitor.labels.release": "kps", "metrics.serviceMonitor.namespace": "monitoring", "metrics.serviceMonitor.interval": "15s", "metrics.serviceMonitor.scrapeTimeout": "10s", "metrics.serviceMonitor.honorLabels": true },
+      namespace: "db",
+    });
+    const sm = findDoc(docs, "ServiceMonitor");
+    expect(sm.metadata.namespace).toBe("monitoring");
+    expect(sm.metadata.labels.release).toBe("kps");
+    expect(sm.spec.namespaceSelector).toEqual({ matchNames: ["db"] });
+    expect(sm.spec.endpoints).toEqual([{ port: "metrics", path: "/metrics", interval: "15s", scrapeTimeout: "10s", honorLabels: true }]);
+    // Its selector matches the metrics Service and no other Service of the release.
+    const matching = docs.filter((d) => d.kind === "Service" && Object.entries(sm.spec.selector.matchLabels).every(([k, v]) => d.metadata.labels?.[k] === v));
+    expect(matching.map((d) => d.metadata.name)).toEqual(["mysql-metrics"]);
+  });
+
+  it("the PrometheusRule holds the chart's four alerts, then the user's own", async () => {
+    const pr = findDoc(await render({ set: { ...all, "metrics.prometheusRule.rules[0].alert": "Mine", "metrics.prometheusRule.rules[0].expr": "vector(1)" } }), "PrometheusRule");
+    expect(pr.spec.groups[0].rules.map((r: { alert: string }) => r.alert)).toEqual(["MySQLDown", "MySQLReplicationStopped", "MySQLReplicationLagging", "MySQLDataVolumeNearlyFull", "Mine"]);
+    const own = findDoc(await render({ set: { ...all, "metrics.prometheusRule.defaultRules": false, "metrics.prometheusRule.rules[0].alert": "Mine", "metrics.prometheusRule.rules[0].expr": "vector(1)" } }), "PrometheusRule");
+    expect(own.spec.groups[0].rules.map((r: { alert: string }) => r.alert)).toEqual(["Mine"]);
+  });
+
+  it("neither without metrics.enabled: refused, naming the field", async () => {
+    expect(await refusedWith(["--set", "metrics.serviceMonitor.enabled=true"])).toContain("metrics.serviceMonitor.enabled needs metrics.enabled");
+    expect(await refusedWith(["--set", "metrics.prometheusRule.enabled=true"])).toContain("metrics.prometheusRule.enabled needs metrics.enabled");
+  });
+});
