@@ -25,6 +25,7 @@ export const TIMEOUTS = {
 /** The chart's defaults, from the one source (values-schema/values.schema.json). */
 const defaults = defaultsOf(loadSchema(join(projectRoot, LAYOUT.schemaFile))) as {
   service: { port: number };
+  metrics: { port: number };
   serverIdOffset: number;
   terminationGracePeriodSeconds: number;
   probes: { readiness: { periodSeconds: number } };
@@ -32,6 +33,7 @@ const defaults = defaultsOf(loadSchema(join(projectRoot, LAYOUT.schemaFile))) as
 };
 export const CHART = {
   port: defaults.service.port,
+  metricsPort: defaults.metrics.port,
   serverIdOffset: defaults.serverIdOffset,
   gracePeriodMs: defaults.terminationGracePeriodSeconds * 1000,
   readinessPeriodMs: defaults.probes.readiness.periodSeconds * 1000,

@@ -18,9 +18,8 @@ export async function prepareDependency(main: E2e): Promise<E2e> {
   const shop = new E2e(main.flavor, main.namespace, "shop");
   shop.replicas = 1;
   const chart = await buildParentChart();
+  // imageValues leaves the registry empty: global.imageRegistry supplies the docker.io/ the node names the local images with.
   const sub: Record<string, string | number | boolean> = { flavor: main.flavor, replicas: 1, ...SIDE_RELEASE, ...imageValues(main.flavor) };
-  // The local images are docker.io/<repository> to the node: global.imageRegistry supplies that prefix.
-  sub[`images.${main.flavor}.registry`] = "";
   const set = {
     ...Object.fromEntries(Object.entries(sub).map(([k, v]) => [`mysql.${k}`, v])),
     ...GLOBALS,

@@ -4,8 +4,10 @@
 // and a read Service without the primary. A release of its own ("ext", 2 pods), installed beside
 // the main one (prepareExtensions starts it while the main release installs).
 // Expects: the main release's client pod (for connections through the read Service).
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
+import { load } from "js-yaml";
 import { afterAll, expect, it } from "vitest";
 import { helm } from "../../../scripts/lib/helm.js";
 import { keepNamespaces, kubectl } from "../../../scripts/lib/kube.js";
@@ -14,7 +16,7 @@ import { CHART, E2e, SIDE_RELEASE } from "../context.js";
 
 export const EXTENSIONS_VALUES = join(chartDir, "ci/10-extensions-values.yaml");
 /** primaryService.nodePort in that file. */
-const NODE_PORT = 30306;
+const NODE_PORT = (load(readFileSync(EXTENSIONS_VALUES, "utf8")) as { primaryService: { nodePort: number } }).primaryService.nodePort;
 
 /** Install release "ext" with the extensions scenario; resolves when both pods are Ready. */
 export async function prepareExtensions(main: E2e): Promise<E2e> {

@@ -5,14 +5,11 @@
 import { expect, it } from "vitest";
 import { FLAVORS } from "../../../scripts/lib/flavors.js";
 import { kubectl, waitFor } from "../../../scripts/lib/kube.js";
-import { type E2e, TIMEOUTS } from "../context.js";
-
-/** metrics.port's default. */
-const PORT = 9104;
+import { CHART, type E2e, TIMEOUTS } from "../context.js";
 
 /** The exporter's page from HOST, fetched in the client pod. */
 async function scrape(e: E2e, host: string): Promise<string> {
-  const r = await kubectl(e.k, ["exec", "-n", e.namespace, "client", "--", "curl", "-sS", "--max-time", "10", `http://${host}:${PORT}/metrics`], { allowFailure: true });
+  const r = await kubectl(e.k, ["exec", "-n", e.namespace, "client", "--", "curl", "-sS", "--max-time", "10", `http://${host}:${CHART.metricsPort}/metrics`], { allowFailure: true });
   expect(r.exitCode, `scraping ${host}: ${r.stderr}`).toBe(0);
   return r.stdout;
 }
