@@ -319,6 +319,10 @@ backup port. Use: $f := include "mysql.flavor" . | fromJson.
   value: {{ .Values.recovery.allowEmptyPrimary | quote }}
 - name: REPLICA_WAIT_SECONDS
   value: {{ .Values.recovery.replicaWaitSeconds | quote }}
+{{- with .Values.persistence.existingClaim }}
+- name: EXISTING_CLAIM
+  value: {{ . | quote }}
+{{- end }}
 {{- if (include "mysql.flavor" . | fromJson).backupPort }}
 - name: BACKUP_PORT
   value: {{ .Values.clone.backupPort | quote }}
@@ -377,4 +381,29 @@ args: {{ . | toJson }}
   mountPath: /run/mysqld
 - name: tmp
   mountPath: /tmp
+{{- end }}
+
+{{/* bootstrap.cloneFrom's source, for prepare-data (the copy) and the sidecar (the cut-over). */}}
+{{- define "mysql.bootstrapEnv" -}}
+{{- with .Values.bootstrap.cloneFrom }}
+{{- if .host }}
+- name: BOOTSTRAP_SOURCE_HOST
+  value: {{ .host | quote }}
+- name: BOOTSTRAP_SOURCE_PORT
+  value: {{ .port | quote }}
+- name: BOOTSTRAP_SOURCE_USER
+  value: {{ .user | quote }}
+- name: BOOTSTRAP_SOURCE_TLS
+  value: {{ .tls.enabled | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* bootstrap.cloneFrom's password, CA and cut-over switch, for prepare-data, the sidecar and the server (its replication reads the CA). */}}
+{{- define "mysql.bootstrapMount" -}}
+{{- if .Values.bootstrap.cloneFrom.host }}
+- name: bootstrap
+  mountPath: /etc/mysql-chart/bootstrap
+  readOnly: true
+{{- end }}
 {{- end }}

@@ -96,6 +96,30 @@ characters, so the name is at most 52. That is the chart's longest suffix: the o
 {{- if and $v.podDisruptionBudget.enabled (gt $replicas 1) (ge (int64 $v.podDisruptionBudget.maxUnavailable) $replicas) }}
 {{- $errors = append $errors (printf "podDisruptionBudget.maxUnavailable (%d) must be below replicas (%d): a node drain could evict every pod at once" (int64 $v.podDisruptionBudget.maxUnavailable) $replicas) }}
 {{- end }}
+{{- if and $v.persistence.existingClaim (ne (int $v.replicas) 1) }}
+{{- $errors = append $errors (printf "persistence.existingClaim (%s) is pod 0's volume, which every pod of the StatefulSet would mount: it takes replicas: 1 (replicas is %d); to replicate, install a new release from this one with bootstrap.cloneFrom" $v.persistence.existingClaim (int $v.replicas)) }}
+{{- end }}
+{{- with $v.bootstrap.cloneFrom }}
+{{- if .host }}
+{{- if ne $v.flavor "mysql" }}
+{{- $errors = append $errors (printf "bootstrap.cloneFrom is for flavor mysql (the clone plugin); flavor is %s" $v.flavor) }}
+{{- end }}
+{{- if not .user }}
+{{- $errors = append $errors "bootstrap.cloneFrom.user is empty: name the account pod 0 clones and replicates with on bootstrap.cloneFrom.host" }}
+{{- end }}
+{{- if not .passwordSecret.name }}
+{{- $errors = append $errors "bootstrap.cloneFrom.passwordSecret.name is empty: name the Secret holding the password of bootstrap.cloneFrom.user" }}
+{{- end }}
+{{- if and .tls.caSecret (not .tls.enabled) }}
+{{- $errors = append $errors "bootstrap.cloneFrom.tls.caSecret is set but bootstrap.cloneFrom.tls.enabled is false: a CA verifies only an encrypted connection" }}
+{{- end }}
+{{- if or $v.initSql $v.initSqlSecret.name }}
+{{- $errors = append $errors "initSql/initSqlSecret are set with bootstrap.cloneFrom.host: the data comes from that server, so no init SQL runs; run it there, or after the cut-over" }}
+{{- end }}
+{{- else if or .user .passwordSecret.name .tls.caSecret .cutOver }}
+{{- $errors = append $errors "bootstrap.cloneFrom.host is empty while other bootstrap.cloneFrom fields are set: name the server to copy, or remove them" }}
+{{- end }}
+{{- end }}
 {{- if and $v.initSql $v.initSqlSecret.name }}
 {{- $errors = append $errors "initSql and initSqlSecret.name are both set: put all of the init SQL in one of them (initSqlSecret when it holds passwords)" }}
 {{- end }}

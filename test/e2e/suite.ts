@@ -6,8 +6,10 @@ import { enforceRestricted, kubectl } from "../../scripts/lib/kube.js";
 import { exporterImageValues, type Flavor } from "../../scripts/lib/release.js";
 import { printReport } from "../helpers/report.js";
 import { E2e, SHARED_NODE } from "./context.js";
+import { bootstrap, type Migration, prepareBootstrap } from "./features/bootstrap.js";
 import { consistency } from "./features/consistency.js";
 import { dependency, prepareDependency } from "./features/dependency.js";
+import { existingClaim, prepareExistingClaim } from "./features/existing-claim.js";
 import { durability } from "./features/durability.js";
 import { metrics } from "./features/metrics.js";
 import { extensions, prepareExtensions } from "./features/extensions.js";
@@ -29,6 +31,10 @@ export function defineSuite(flavor: Flavor) {
     // One flavor each (the node has 2 cores): MySQL installs the parent chart, MariaDB the
     // extensions scenario; both promises are about the chart's templates, not the flavor.
     let sideScenario: Promise<E2e>;
+    // MySQL only (the clone plugin): a migration from a server outside any release.
+    let migration: Promise<Migration>;
+    // MariaDB's suite (the MySQL one has more side releases): pod 0 on a claim of the user's.
+    let ownClaim: Promise<E2e>;
     const ctx = () => e;
 
     beforeAll(async () => {
@@ -48,6 +54,13 @@ export function defineSuite(flavor: Flavor) {
       previousRelease.catch(() => undefined);
       sideScenario = flavor === "mysql" ? prepareDependency(e) : prepareExtensions(e);
       sideScenario.catch(() => undefined);
+      if (flavor === "mysql") {
+        migration = prepareBootstrap(e);
+        migration.catch(() => undefined);
+      } else {
+        ownClaim = prepareExistingClaim(e);
+        ownClaim.catch(() => undefined);
+      }
       await e.upgrade();
       const { ms } = await e.waitAllReady().catch(async (err) => {
         await e.diagnoseAll();
@@ -74,6 +87,8 @@ export function defineSuite(flavor: Flavor) {
     describe.sequential("passwords and Secrets", () => secrets(ctx, () => secretReleases));
     if (flavor === "mysql") describe.sequential("as an application chart's dependency", () => dependency(() => sideScenario));
     else describe.sequential("extension points and Service options", () => extensions(ctx, () => sideScenario));
+    if (flavor === "mysql") describe.sequential("migrating an existing MySQL (bootstrap.cloneFrom)", () => bootstrap(() => migration));
+    else describe.sequential("pod 0 on an existing claim (persistence.existingClaim)", () => existingClaim(() => ownClaim));
     describe.sequential("scaling", () => scaling(ctx));
     describe.sequential("recovery from pod deletion", () => recovery(ctx));
     describe.sequential("durability: crashes and lost volumes", () => durability(ctx));

@@ -29,6 +29,8 @@ export async function imageExists(image: string): Promise<boolean> {
 
 export interface PodOptions {
   env?: Record<string, string>;
+  /** More read-only mounts: host directory to path in the pod. */
+  mounts?: Record<string, string>;
 }
 
 export class LocalPods {
@@ -126,6 +128,7 @@ export class LocalPods {
       "--tmpfs", "/run/mysqld:uid=999,gid=999,mode=0755",
       "--tmpfs", "/etc/mysql-chart/active:uid=999,gid=999,mode=0755",
       "--tmpfs", "/tmp:uid=999,gid=999,mode=1777",
+      ...Object.entries(o.mounts ?? {}).flatMap(([host, path]) => ["-v", `${host}:${path}:ro`]),
       "--read-only",
       ...Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]),
       "--entrypoint", "bash", this.image, "-c", entry,

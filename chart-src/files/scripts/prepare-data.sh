@@ -98,6 +98,12 @@ main() {
   require_env POD_NAME
   local ordinal keys
   ordinal=$(pod_ordinal "$POD_NAME")
+  # persistence.existingClaim is pod 0's volume; every pod mounts it (one template): a second pod
+  # must never start a server on the first one's data (kubectl scale goes around the chart's check).
+  if [[ -n "${EXISTING_CLAIM:-}" ]] && (( ordinal > 0 )); then
+    pod_event Warning SharedClaim "persistence.existingClaim ($EXISTING_CLAIM) is pod 0's volume: this release runs one pod; scale it back to 1 (to replicate, install a new release from it with bootstrap.cloneFrom)."
+    die "persistence.existingClaim ($EXISTING_CLAIM) is pod 0's volume, mounted here too: not starting a second server on it; scale back to 1 pod (to replicate, install a new release from this one with bootstrap.cloneFrom)"
+  fi
   # Every password must be there before anything starts, even on a restart with data: a pod
   # whose Secret lacks a key stops here, naming it, and never becomes Ready.
   keys=$(required_secret_keys)

@@ -23,6 +23,11 @@ main() {
     log "first start on this data: running $FIRST_START_SQL_NAME before accepting connections, read-only until it succeeds"
     first_start=(--init-file="$DATADIR/$FIRST_START_SQL_NAME" "${FLAVOR_SKIP_REPLICA_START[@]}" --read-only=ON)
   fi
+  if [[ -e "$BOOTSTRAP_MARKER" ]]; then
+    # Pod 0 replicates from bootstrap.cloneFrom's source until the cut-over (bootstrap.sh).
+    log "replicating from bootstrap.cloneFrom's source until the cut-over: read-only"
+    first_start+=(--super-read-only=ON)
+  fi
   log "starting $SERVER_BIN"
   exec "$SERVER_BIN" --defaults-file="$MY_CNF" "${first_start[@]}"
 }

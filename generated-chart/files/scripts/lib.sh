@@ -36,6 +36,11 @@ CLIENT_CNF="$RUN_DIR/client-root.cnf"
 # server waits for it to go (run-server.sh), the probes keep the container alive meanwhile.
 # shellcheck disable=SC2034 # used by repair-replica.sh, run-server.sh and probe.sh
 RECLONE_MARKER="$DATA_ROOT/reclone.requested"
+# Present on pod 0's data volume while it replicates from the server named by bootstrap.cloneFrom,
+# read-only, until the cut-over (bootstrap.sh): run-server.sh starts the server read-only, the
+# readiness probe treats pod 0 as a replica of that server, the sidecar makes the cut-over.
+# shellcheck disable=SC2034 # used by bootstrap.sh, run-server.sh and probe.sh
+BOOTSTRAP_MARKER="$DATA_ROOT/bootstrap.replicating"
 # SQL a new data directory asks its first server start to run before that server accepts any
 # connection (run-server.sh passes it as --init-file, with the server read-only; the sidecar
 # removes it once the server answers). Pod 0 seeded from a MariaDB replica continues the
@@ -429,6 +434,30 @@ run_on_datadir() {
   return "$rc"
 }
 
+# create_user ACCOUNT QUOTED_PASSWORD [OPTIONS]: the statement creating one of the chart's
+# accounts. With ACCOUNTS_MAY_EXIST=true (data copied from a server outside the release,
+# bootstrap.sh) an account of that name may be there already: it is created if missing, then
+# given the chart's password, authentication plugin and OPTIONS.
+create_user() {
+  local account=${1:?create_user needs ACCOUNT} pw=${2:?create_user needs a password} options=${3-}
+  if [[ "${ACCOUNTS_MAY_EXIST:-false}" == true ]]; then
+    ensure_user "$@"
+  else
+    echo "CREATE USER $account IDENTIFIED BY $pw${options:+ $options};"
+  fi
+}
+
+# ensure_user ACCOUNT QUOTED_PASSWORD [OPTIONS]: create_user for an account that may exist (the
+# chart's internal ones, also created on upgrades): CREATE USER IF NOT EXISTS, and with
+# ACCOUNTS_MAY_EXIST=true an ALTER USER that makes the password the chart's.
+ensure_user() {
+  local account=${1:?ensure_user needs ACCOUNT} pw=${2:?ensure_user needs a password} options=${3-}
+  echo "CREATE USER IF NOT EXISTS $account IDENTIFIED BY $pw${options:+ $options};"
+  if [[ "${ACCOUNTS_MAY_EXIST:-false}" == true ]]; then
+    echo "ALTER USER $account IDENTIFIED WITH ${PASSWORD_PLUGIN:?the flavor sets PASSWORD_PLUGIN} BY $pw${options:+ $options};"
+  fi
+}
+
 # account_sql: the SQL that gives a fresh primary its accounts (root@%, replication, clone, the
 # helm test's, the probes', the exporter's, the optional application user and database); the clone account's
 # host and grants are the flavor's.
@@ -444,7 +473,7 @@ account_sql() {
   metrics=$(read_secret mysql-metrics-password) || return 1
   members=$(member_require) || return 1
   root_requires=$(root_require) || return 1
-  [[ "$CLONE_ACCOUNT_HOST" == localhost ]] || clone_require=" $members"
+  [[ "$CLONE_ACCOUNT_HOST" == localhost ]] || clone_require=$members
   repl=$(read_secret mysql-replication-password) || return 1
   clone=$(read_secret mysql-clone-password) || return 1
   if [[ -n "${APP_USER:-}" ]]; then
@@ -455,12 +484,17 @@ account_sql() {
   repl_pw=$(sql_password "$repl") || return 1
   clone_pw=$(sql_password "$clone") || return 1
   clone_account="$(sql_string "$CLONE_USER")@$(sql_string "$CLONE_ACCOUNT_HOST")"
-  echo "ALTER USER 'root'@'localhost' IDENTIFIED BY $root_pw;"
-  echo "CREATE USER 'root'@'%' IDENTIFIED BY $root_pw $root_requires;"
+  if [[ "${ACCOUNTS_MAY_EXIST:-false}" == true ]]; then
+    ensure_user "'root'@'localhost'" "$root_pw"
+    echo "GRANT ALL PRIVILEGES ON *.* TO 'root'@'localhost' WITH GRANT OPTION;"
+  else
+    echo "ALTER USER 'root'@'localhost' IDENTIFIED BY $root_pw;"
+  fi
+  create_user "'root'@'%'" "$root_pw" "$root_requires"
   echo "GRANT ALL PRIVILEGES ON *.* TO 'root'@'%' WITH GRANT OPTION;"
-  echo "CREATE USER $(sql_string "$REPLICATION_USER")@'%' IDENTIFIED BY $repl_pw $members;"
+  create_user "$(sql_string "$REPLICATION_USER")@'%'" "$repl_pw" "$members"
   echo "GRANT REPLICATION SLAVE ON *.* TO $(sql_string "$REPLICATION_USER")@'%';"
-  echo "CREATE USER $clone_account IDENTIFIED BY $clone_pw$clone_require;"
+  create_user "$clone_account" "$clone_pw" "$clone_require"
   echo "GRANT $CLONE_GRANTS ON *.* TO $clone_account;"
   test_pw=$(sql_password "$test") || return 1
   test_account_sql "$test_pw"
@@ -473,7 +507,7 @@ account_sql() {
   fi
   if [[ -n "${APP_USER:-}" ]]; then
     app_pw=$(sql_password "$app") || return 1
-    echo "CREATE USER $(sql_string "$APP_USER")@'%' IDENTIFIED BY $app_pw;"
+    create_user "$(sql_string "$APP_USER")@'%'" "$app_pw"
     if [[ -n "${APP_DATABASE:-}" ]]; then
       echo "GRANT ALL PRIVILEGES ON $(sql_ident "$APP_DATABASE").* TO $(sql_string "$APP_USER")@'%';"
     fi
@@ -483,14 +517,14 @@ account_sql() {
 # test_account_sql QUOTED_PASSWORD: the helm test pod's account (idempotent: also run on the
 # primaries of releases from before 0.3.0): it owns the mysql_chart_test database and nothing else.
 test_account_sql() {
-  echo "CREATE USER IF NOT EXISTS $(sql_string "$TEST_USER")@'%' IDENTIFIED BY ${1:?test_account_sql needs a password};"
+  ensure_user "$(sql_string "$TEST_USER")@'%'" "${1:?test_account_sql needs a password}"
   echo "GRANT ALL PRIVILEGES ON \`mysql_chart_test\`.* TO $(sql_string "$TEST_USER")@'%';"
 }
 
 # monitor_account_sql QUOTED_PASSWORD: the probes' account (idempotent, like test_account_sql):
 # local socket only, with the one privilege the replication status needs (the flavor's).
 monitor_account_sql() {
-  echo "CREATE USER IF NOT EXISTS $(sql_string "$MONITOR_USER")@'localhost' IDENTIFIED BY ${1:?monitor_account_sql needs a password};"
+  ensure_user "$(sql_string "$MONITOR_USER")@'localhost'" "${1:?monitor_account_sql needs a password}"
   echo "GRANT $MONITOR_GRANTS ON *.* TO $(sql_string "$MONITOR_USER")@'localhost';"
 }
 
@@ -498,7 +532,7 @@ monitor_account_sql() {
 # test_account_sql): local socket only, PROCESS (InnoDB's compression tables) and the flavor's
 # replication status privilege, at most 3 connections.
 metrics_account_sql() {
-  echo "CREATE USER IF NOT EXISTS $(sql_string "$METRICS_USER")@'localhost' IDENTIFIED BY ${1:?metrics_account_sql needs a password} WITH MAX_USER_CONNECTIONS 3;"
+  ensure_user "$(sql_string "$METRICS_USER")@'localhost'" "${1:?metrics_account_sql needs a password}" "WITH MAX_USER_CONNECTIONS 3"
   echo "GRANT PROCESS, $MONITOR_GRANTS ON *.* TO $(sql_string "$METRICS_USER")@'localhost';"
 }
 

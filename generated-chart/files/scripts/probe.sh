@@ -147,7 +147,8 @@ main() {
     readiness)
       with_fresh_login server_answers
       ordinal=$(pod_ordinal "$POD_NAME")
-      if (( ordinal > 0 )); then
+      # Pod 0 replicating from bootstrap.cloneFrom's source is held to the same bound.
+      if (( ordinal > 0 )) || [[ -e "$BOOTSTRAP_MARKER" ]]; then
         replica_ready_soon
       fi
       ;;

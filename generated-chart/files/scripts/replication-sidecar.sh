@@ -8,7 +8,8 @@
 # applies password changes from the Secret (passwords.sh) and keeps the pod's use of the release's
 # certificate current (tls.sh), and a replica that can never
 # continue (purged binary logs, diverged history) re-clones itself (repair-replica.sh). With
-# ROLE_LABEL set it labels its pod primary or replica (label_role).
+# ROLE_LABEL set it labels its pod primary or replica (label_role). On pod 0 seeded from
+# bootstrap.cloneFrom's source it makes the cut-over when asked (bootstrap.sh).
 set -euo pipefail
 shopt -s inherit_errexit
 # shellcheck source=lib.sh
@@ -19,6 +20,8 @@ shopt -s inherit_errexit
 . "$(dirname "${BASH_SOURCE[0]}")/tls.sh"
 # shellcheck source=repair-replica.sh
 . "$(dirname "${BASH_SOURCE[0]}")/repair-replica.sh"
+# shellcheck source=bootstrap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 
 BACKUP_SERVER_PID=""
 # Set while the system tables still wait for their upgrade (upgrade_system_tables).
@@ -142,8 +145,16 @@ main() {
   start_backup_server
   log "applying password and certificate changes every ${PASSWORD_CHECK_SECONDS:-10}s"
   while :; do
-    reconcile_passwords "$ordinal" || log "applying a password change failed; trying again"
-    reconcile_tls "$ordinal" || log "applying the certificate failed; trying again"
+    if (( ordinal == 0 )) && [[ -e "$BOOTSTRAP_MARKER" ]]; then
+      # Read-only while it replicates from bootstrap.cloneFrom's source: the accounts have the
+      # Secret's passwords since the copy; changes wait for the cut-over.
+      bootstrap_turn || true
+      ensure_root_cnf || log "cannot read root's password"
+      reload_tls_if_changed || log "reloading the certificate failed; trying again"
+    else
+      reconcile_passwords "$ordinal" || log "applying a password change failed; trying again"
+      reconcile_tls "$ordinal" || log "applying the certificate failed; trying again"
+    fi
     if [[ -n "$TLS_RELOADED" ]]; then
       TLS_RELOADED=""
       restart_backup_server

@@ -39,10 +39,8 @@ discard_clone_target() {
 # Called under `||` (errexit is off inside): every step's failure is checked here.
 flavor_clone_into() {
   local dir=${1:?flavor_clone_into needs DIR} donor=${2:?flavor_clone_into needs DONOR_HOST} finish_sql=${3-}
-  local sock="$RUN_DIR/clone.sock" cnf="$RUN_DIR/clone-client.cnf" donor_cnf="$RUN_DIR/clone-donor.cnf"
-  local clone_pw root_pw out status state error source bytes
+  local donor_cnf="$RUN_DIR/clone-donor.cnf" clone_pw
   clone_pw=$(read_secret mysql-clone-password) || { discard_clone_target; return 1; }
-  root_pw=$(read_secret mysql-root-password) || { discard_clone_target; return 1; }
   require_env CLONE_USER
 
   write_member_cnf "$donor_cnf" "$CLONE_USER" "$clone_pw" "$donor" || { discard_clone_target; return 1; }
@@ -50,21 +48,44 @@ flavor_clone_into() {
   wait_for_server "$donor_cnf" "${DONOR_WAIT_SECONDS:-600}" "donor $donor" || { log "donor $donor did not answer"; discard_clone_target; return 1; }
   rm -f "$donor_cnf"
 
-  flavor_prepare_clone_target "$dir" || { discard_clone_target; return 1; }
-  # The server below ends with the clone, one way or the other.
-  CLONE_TARGET=""
-
   # TLS: the donor verified against the release's CA (the clone plugin checks no hostname), the
   # release's certificate presented, as the clone account requires.
-  log "cloning from $donor:$DB_PORT"
-  # The server replaces its data with the donor's; having no supervisor to restart it,
-  # it then reports ER 3707 and shuts down. The next start finishes the clone.
-  out=$(sql "$cnf" 2>&1 <<SQL
-SET GLOBAL clone_valid_donor_list = $(sql_string "$donor:$DB_PORT");
+  clone_instance "$dir" "$donor" "$DB_PORT" "$FINISH_SQL_RUNS_AFTER" "$finish_sql" <<SQL
 SET GLOBAL clone_ssl_ca = $(sql_string "$TLS_DIR/ca.crt");
 SET GLOBAL clone_ssl_cert = $(sql_string "$TLS_DIR/tls.crt");
 SET GLOBAL clone_ssl_key = $(sql_string "$TLS_DIR/tls.key");
 CLONE INSTANCE FROM $(sql_string "$CLONE_USER")@$(sql_string "$donor"):$DB_PORT IDENTIFIED BY $(sql_string "$clone_pw") REQUIRE SSL;
+SQL
+}
+
+# How clone_instance's FINISH argument runs: as SQL once the copy answers as root, or as the
+# copy's init file (before anyone connects: the only way in when its accounts are another server's).
+FINISH_SQL_RUNS_AFTER=after
+FINISH_SQL_INIT_FILE=init-file
+
+# clone_instance DIR DONOR PORT HOW FINISH < CLONE_SQL: the clone proper, into the empty instance of
+# DIR (flavor_prepare_clone_target), with CLONE_SQL (the TLS settings and CLONE INSTANCE). The
+# copy is then started once to finish its recovery, with FINISH run as HOW says
+# (FINISH_SQL_RUNS_AFTER or FINISH_SQL_INIT_FILE), and logged into as root with the Secret's
+# password. 1 on any failure, 2 when the donor is busy with another clone.
+clone_instance() {
+  local dir=${1:?clone_instance needs DIR} donor=${2:?clone_instance needs DONOR} port=${3:?clone_instance needs PORT}
+  local how=${4:?clone_instance needs HOW} finish=${5-} clone_sql
+  local sock="$RUN_DIR/clone.sock" cnf="$RUN_DIR/clone-client.cnf" init_file="$RUN_DIR/clone-finish.sql"
+  local root_pw out status state error source bytes restart_args=()
+  clone_sql=$(cat) || { discard_clone_target; return 1; }
+  root_pw=$(read_secret mysql-root-password) || { discard_clone_target; return 1; }
+
+  flavor_prepare_clone_target "$dir" || { discard_clone_target; return 1; }
+  # The server below ends with the clone, one way or the other.
+  CLONE_TARGET=""
+
+  log "cloning from $donor:$port"
+  # The server replaces its data with the donor's; having no supervisor to restart it,
+  # it then reports ER 3707 and shuts down. The next start finishes the clone.
+  out=$(sql "$cnf" 2>&1 <<SQL
+SET GLOBAL clone_valid_donor_list = $(sql_string "$donor:$port");
+$clone_sql
 SQL
   ) || true
   log "clone statement answered: ${out:-OK}"
@@ -87,16 +108,25 @@ SQL
     return 1
   fi
 
+  if [[ "$how" == "$FINISH_SQL_INIT_FILE" ]]; then
+    # It holds passwords: the pod's own run directory, readable by this user only, removed below.
+    ( umask 077 && printf '%s\n' "$finish" >"$init_file" ) || { log "cannot write $init_file"; return 1; }
+    restart_args=(--init-file="$init_file")
+    finish=""
+  fi
   log "restarting on the cloned data to finish recovery"
   CLIENT_SOCKET=$sock write_client_cnf "$cnf" root "$root_pw" || return 1
-  start_temp_server "$dir" "$sock" "${FLAVOR_SKIP_REPLICA_START[@]}" || { log "server did not start on the cloned data"; return 1; }
+  start_temp_server "$dir" "$sock" "${FLAVOR_SKIP_REPLICA_START[@]}" "${restart_args[@]}" || { log "server did not start on the cloned data"; rm -f "$init_file"; return 1; }
   if ! wait_for_server "$cnf" 900 "server on the cloned data"; then
+    log "the server on the cloned data does not answer as root (with an init file, its error is in the log above)"
     stop_temp_server "$cnf"
+    rm -f "$init_file"
     return 1
   fi
+  rm -f "$init_file"
   status=$(sql "$cnf" <<<"SELECT STATE, ERROR_NO, SOURCE FROM performance_schema.clone_status") || status=""
   bytes=$(sql "$cnf" <<<"SELECT COALESCE(SUM(DATA), 0) FROM performance_schema.clone_progress") || bytes="?"
-  if [[ -n "$finish_sql" ]] && ! sql "$cnf" <<<"$finish_sql"; then
+  if [[ -n "$finish" ]] && ! sql "$cnf" <<<"$finish"; then
     log "the statements finishing the copy failed"
     stop_temp_server "$cnf"
     return 1
@@ -109,4 +139,92 @@ SQL
     return 1
   fi
   log "clone completed from $source: $bytes bytes copied"
+}
+
+# flavor_source_problems CNF: what keeps the server of CNF (bootstrap.cloneFrom, outside the
+# release) from being cloned and replicated from, one reason per line; nothing when it is fit.
+# 1 when it cannot be asked.
+flavor_source_problems() {
+  local cnf=${1:?flavor_source_problems needs CNF} row version server_id gtid_mode clone log_bin mine offset
+  row=$(sql "$cnf" --connect-timeout=5 <<<"SELECT @@GLOBAL.version, @@GLOBAL.server_id, @@GLOBAL.gtid_mode, COALESCE((SELECT PLUGIN_STATUS FROM information_schema.PLUGINS WHERE PLUGIN_NAME = 'clone'), 'not installed'), @@GLOBAL.log_bin") \
+    || { log "cannot read the source's settings"; return 1; }
+  IFS=$'\t' read -r version server_id gtid_mode clone log_bin <<<"$row"
+  mine=$("$SERVER_BIN" --version) || { log "cannot read this image's server version"; return 1; }
+  mine=$(sed -nE 's/.*Ver ([0-9]+\.[0-9]+\.[0-9]+).*/\1/p' <<<"$mine")
+  # The clone plugin copies between servers of one release series only (it checks the rest itself).
+  [[ "${version%.*}" == "${mine%.*}" ]] \
+    || echo "the source runs MySQL ${version}, this release's image ${mine}: the clone plugin copies only between servers of the same version (images.mysql)"
+  [[ "$clone" == ACTIVE ]] \
+    || echo "the clone plugin is ${clone,,} on the source (INSTALL PLUGIN clone SONAME 'mysql_clone.so' there, or plugin-load-add=mysql_clone.so in its my.cnf)"
+  [[ "$gtid_mode" == ON ]] \
+    || echo "the source's gtid_mode is $gtid_mode: replicating from it needs gtid_mode=ON and enforce_gtid_consistency=ON there"
+  [[ "$log_bin" == 1 ]] \
+    || echo "the source does not write a binary log (log_bin): nothing to replicate from it"
+  offset=$(sed -nE 's/^server_id=([0-9]+)$/\1/p' "$MY_CNF") || offset=""
+  if [[ "$offset" =~ ^[0-9]+$ && "$server_id" =~ ^[0-9]+$ ]] && (( server_id >= offset )); then
+    echo "the source's server_id ($server_id) is at or above serverIdOffset ($offset): a pod of this release could get the same id and would then skip the source's transactions; set serverIdOffset above $server_id"
+  fi
+}
+
+# flavor_source_clone_tls: the REQUIRE clause of CLONE INSTANCE for bootstrap.cloneFrom's source
+flavor_source_clone_tls() {
+  if [[ "${BOOTSTRAP_SOURCE_TLS:-true}" != true ]]; then
+    echo "REQUIRE NO SSL"
+    return 0
+  fi
+  echo "REQUIRE SSL"
+}
+
+# flavor_clone_from_source DIR SOURCE_HOST FINISH_SQL: bootstrap.cloneFrom's copy of the source
+# into DIR with the clone plugin, FINISH_SQL run as the copy's init file (the copy's accounts are
+# the source's until it ran). Like flavor_clone_into, called under `||` by copy_with_retries.
+flavor_clone_from_source() {
+  local dir=${1:?flavor_clone_from_source needs DIR} host=${2:?flavor_clone_from_source needs SOURCE_HOST} finish=${3:?flavor_clone_from_source needs FINISH_SQL}
+  local port=${BOOTSTRAP_SOURCE_PORT:-3306} pw ca=""
+  pw=$(source_password) || { discard_clone_target; return 1; }
+  [[ "${BOOTSTRAP_SOURCE_TLS:-true}" != true || ! -s "$BOOTSTRAP_DIR/ca.crt" ]] || ca="$BOOTSTRAP_DIR/ca.crt"
+  clone_instance "$dir" "$host" "$port" "$FINISH_SQL_INIT_FILE" "$finish" <<SQL
+SET GLOBAL clone_ssl_ca = $(sql_string "$ca");
+SET GLOBAL clone_ssl_cert = '';
+SET GLOBAL clone_ssl_key = '';
+CLONE INSTANCE FROM $(sql_string "$BOOTSTRAP_SOURCE_USER")@$(sql_string "$host"):$port IDENTIFIED BY $(sql_string "$pw") $(flavor_source_clone_tls);
+SQL
+}
+
+# flavor_replicate_from_source_sql: the statements that make the copy replicate from
+# bootstrap.cloneFrom's source (GTID auto-positioning; TLS as bootstrap.cloneFrom.tls says: a CA
+# given means the source's certificate is verified against it, its hostname not).
+flavor_replicate_from_source_sql() {
+  local pw tls
+  pw=$(source_password) || return 1
+  if [[ "${BOOTSTRAP_SOURCE_TLS:-true}" != true ]]; then
+    tls="SOURCE_SSL = 0"
+  elif [[ -s "$BOOTSTRAP_DIR/ca.crt" ]]; then
+    tls="SOURCE_SSL = 1, SOURCE_SSL_CA = $(sql_string "$BOOTSTRAP_DIR/ca.crt"), SOURCE_SSL_VERIFY_SERVER_CERT = 0"
+  else
+    tls="SOURCE_SSL = 1"
+  fi
+  cat <<SQL
+STOP REPLICA;
+RESET REPLICA ALL;
+CHANGE REPLICATION SOURCE TO
+  SOURCE_HOST = $(sql_string "$BOOTSTRAP_SOURCE_HOST"),
+  SOURCE_PORT = ${BOOTSTRAP_SOURCE_PORT:-3306},
+  SOURCE_USER = $(sql_string "$BOOTSTRAP_SOURCE_USER"),
+  SOURCE_PASSWORD = $(sql_password "$pw"),
+  SOURCE_AUTO_POSITION = 1,
+  $tls,
+  SOURCE_CONNECT_RETRY = ${CONNECT_RETRY_SECONDS:-5},
+  SOURCE_RETRY_COUNT = 31536000;
+SQL
+}
+
+# flavor_end_source_replication: the cut-over's statements: forget the source, take writes.
+flavor_end_source_replication() {
+  sql "$CLIENT_CNF" <<SQL
+STOP REPLICA;
+RESET REPLICA ALL;
+SET GLOBAL super_read_only = OFF;
+SET GLOBAL read_only = OFF;
+SQL
 }

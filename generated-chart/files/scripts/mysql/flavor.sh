@@ -31,6 +31,9 @@ TLS_RELOAD_SQL="ALTER INSTANCE RELOAD TLS"
 # plugin needs on a donor.
 CLONE_ACCOUNT_HOST=%
 CLONE_GRANTS="BACKUP_ADMIN"
+# The authentication plugin an account given a password by ALTER USER gets (lib.sh's ensure_user:
+# an account copied from another server keeps its own plugin otherwise, auth_socket say).
+PASSWORD_PLUGIN=caching_sha2_password
 # The probes' account reads SHOW REPLICA STATUS.
 MONITOR_GRANTS="REPLICATION CLIENT"
 
