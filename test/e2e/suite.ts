@@ -21,6 +21,7 @@ import { scaling } from "./features/scaling.js";
 import { tls } from "./features/tls.js";
 import { prepareSecrets, type SecretReleases, secrets } from "./features/secrets.js";
 import { upgrade } from "./features/upgrade.js";
+import { prepareVerify, verify, type VerifyRuns } from "./features/verify.js";
 import { prepareVersionUpgrade, versionUpgrades } from "./features/version-upgrades.js";
 
 export function defineSuite(flavor: Flavor) {
@@ -35,6 +36,8 @@ export function defineSuite(flavor: Flavor) {
     let migration: Promise<Migration>;
     // MariaDB's suite (the MySQL one has more side releases): pod 0 on a claim of the user's.
     let ownClaim: Promise<E2e>;
+    // MariaDB's suite too: npm run verify, as a user runs it, beside the suite's releases.
+    let verifyRuns: Promise<VerifyRuns>;
     const ctx = () => e;
 
     beforeAll(async () => {
@@ -60,6 +63,8 @@ export function defineSuite(flavor: Flavor) {
       } else {
         ownClaim = prepareExistingClaim(e);
         ownClaim.catch(() => undefined);
+        verifyRuns = prepareVerify(e);
+        verifyRuns.catch(() => undefined);
       }
       await e.upgrade();
       const { ms } = await e.waitAllReady().catch(async (err) => {
@@ -89,6 +94,7 @@ export function defineSuite(flavor: Flavor) {
     else describe.sequential("extension points and Service options", () => extensions(ctx, () => sideScenario));
     if (flavor === "mysql") describe.sequential("migrating an existing MySQL (bootstrap.cloneFrom)", () => bootstrap(() => migration));
     else describe.sequential("pod 0 on an existing claim (persistence.existingClaim)", () => existingClaim(() => ownClaim));
+    if (flavor === "mariadb") describe.sequential("npm run verify: a user's values proven on the cluster", () => verify(() => verifyRuns));
     describe.sequential("scaling", () => scaling(ctx));
     describe.sequential("recovery from pod deletion", () => recovery(ctx));
     describe.sequential("durability: crashes and lost volumes", () => durability(ctx));
