@@ -65,7 +65,7 @@ const step = (msg: string) => console.log(`[${String(Math.round((Date.now() - t0
 const RELEASE = "verify";
 
 /** What the rendered chart says about the release: the StatefulSet's name and size, whether it has a helm test. */
-interface Rendered { sts: string; replicas: number; helmTest: boolean; flavor: Flavor; metrics: boolean }
+export interface Rendered { sts: string; replicas: number; helmTest: boolean; flavor: Flavor; metrics: boolean }
 
 /** The values' flavor: --flavor, else the files' last flavor key, else the chart's default. */
 function flavorOf(a: VerifyArgs): Flavor {
@@ -79,8 +79,8 @@ function flavorOf(a: VerifyArgs): Flavor {
 }
 
 /** helm template with the files; null and the chart's own words when it refuses them. */
-async function render(files: string[], set: Record<string, string>): Promise<{ ok: true; r: Rendered } | { ok: false; why: string }> {
-  const args = ["template", RELEASE, chartDir, "--namespace", "verify"];
+export async function render(files: string[], set: Record<string, string>, release = RELEASE): Promise<{ ok: true; r: Rendered } | { ok: false; why: string }> {
+  const args = ["template", release, chartDir, "--namespace", "verify"];
   for (const f of files) args.push("--values", f);
   for (const [k, v] of Object.entries(set)) args.push("--set", `${k}=${v}`);
   const out = await helm(args, { allowFailure: true });

@@ -86,7 +86,7 @@ export async function waitReadyOrBroken(t: Target, timeoutMs: number, progress: 
 const sql = (t: Target, ordinal: number, q: string) => podSql(t.k, t.namespace, podName(t, ordinal), t.flavor, q, { allowFailure: true });
 
 /** Run CHECK as the promise PROMISE: its string is the detail; a thrown error fails it with the error's text. */
-async function check(promise: string, run: () => Promise<string>): Promise<Outcome> {
+export async function check(promise: string, run: () => Promise<string>): Promise<Outcome> {
   const t0 = Date.now();
   try {
     const detail = await run();

@@ -200,9 +200,11 @@ export class E2e {
     const key = { root: "mysql-root-password", app: "mysql-password", clone: "mysql-clone-password" }[user];
     // A failed read_secret must stop here, not log in with an empty password (set -e applies to an assignment).
     const pw = opts.password !== undefined ? `'${opts.password}'` : `$(read_secret ${key})`;
-    const body = `set -euo pipefail; . /opt/mysql-chart/scripts/lib.sh; . /opt/mysql-chart/scripts/flavor.sh; pw=${pw}; f=$(mktemp -p /run/mysqld); write_client_cnf "$f" ${user} "$pw" ${host} ${CHART.port}; sql "$f" --connect-timeout=5`;
-    const r = await kubectl(this.k, ["exec", "-i", "-n", this.namespace, opts.client ?? "client", "--", "bash", "-c", body], {
-      input: q,
+    // The SQL travels in the command, not on stdin: under load kubectl exec can lose its stdin, and
+    // an empty script would "succeed" (a refused write would then look accepted).
+    const b64 = Buffer.from(q).toString("base64");
+    const body = `set -euo pipefail; . /opt/mysql-chart/scripts/lib.sh; . /opt/mysql-chart/scripts/flavor.sh; pw=${pw}; q=$(base64 -d <<<'${b64}'); f=$(mktemp -p /run/mysqld); write_client_cnf "$f" ${user} "$pw" ${host} ${CHART.port}; sql "$f" --connect-timeout=5 <<<"$q"`;
+    const r = await kubectl(this.k, ["exec", "-n", this.namespace, opts.client ?? "client", "--", "bash", "-c", body], {
       allowFailure: true,
       timeoutMs: opts.timeoutMs ?? 60_000,
     });

@@ -18,6 +18,7 @@ import { pains } from "./features/pains.js";
 import { recovery } from "./features/recovery.js";
 import { replication } from "./features/replication.js";
 import { scaling } from "./features/scaling.js";
+import { prepareScenarios, type ScenarioResult, scenarioFile, scenarios } from "./features/scenarios.js";
 import { tls } from "./features/tls.js";
 import { prepareSecrets, type SecretReleases, secrets } from "./features/secrets.js";
 import { upgrade } from "./features/upgrade.js";
@@ -38,12 +39,16 @@ export function defineSuite(flavor: Flavor) {
     let ownClaim: Promise<E2e>;
     // MariaDB's suite too: npm run verify, as a user runs it, beside the suite's releases.
     let verifyRuns: Promise<VerifyRuns>;
+    // Every ci/ scenario, installed and proven; each suite runs one lane of them.
+    let scenarioRuns: Promise<Map<string, ScenarioResult>>;
     const ctx = () => e;
 
     beforeAll(async () => {
       e = new E2e(flavor, `e2e-${flavor}-${Date.now().toString(36)}`);
       // The main release runs with egress limited too, so every feature shows it suffices (DNS,
       // the Kubernetes API, the release's own pods).
+      // Installed from the chart's scenario file for its flavor (ci/01: the defaults; ci/03: MariaDB).
+      e.valuesFiles = [scenarioFile(flavor === "mysql" ? "01-defaults-values.yaml" : "03-mariadb-values.yaml")];
       e.baseSet = { "networkPolicy.egress.enabled": true, "metrics.enabled": true, ...exporterImageValues(), ...SHARED_NODE };
       await kubectl(e.k, ["create", "namespace", e.namespace]);
       // Everything below (the chart's pods, helm test, the test's own client pods) must pass it.
@@ -72,6 +77,9 @@ export function defineSuite(flavor: Flavor) {
         throw err;
       });
       e.record("install to all Ready (3 pods)", Date.now() - t0, { waitedMs: ms });
+      // The scenario lane starts once the main release is Ready (its install is what every feature waits for).
+      scenarioRuns = prepareScenarios(e, flavor);
+      scenarioRuns.catch(() => undefined);
       await e.startClient();
     });
 
@@ -95,6 +103,7 @@ export function defineSuite(flavor: Flavor) {
     if (flavor === "mysql") describe.sequential("migrating an existing MySQL (bootstrap.cloneFrom)", () => bootstrap(() => migration));
     else describe.sequential("pod 0 on an existing claim (persistence.existingClaim)", () => existingClaim(() => ownClaim));
     if (flavor === "mariadb") describe.sequential("npm run verify: a user's values proven on the cluster", () => verify(() => verifyRuns));
+    describe.sequential(`the chart's ci/ scenarios, installed and proven (${flavor} lane)`, () => scenarios(flavor, () => scenarioRuns));
     describe.sequential("scaling", () => scaling(ctx));
     describe.sequential("recovery from pod deletion", () => recovery(ctx));
     describe.sequential("durability: crashes and lost volumes", () => durability(ctx));

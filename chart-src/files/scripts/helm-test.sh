@@ -15,6 +15,8 @@ main() {
   pw=$(read_secret mysql-test-password) || die "cannot read the test account's password"
   token="helm-test-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
   write_tls_client_cnf "$cnf" "$TEST_USER" "$pw" "$PRIMARY_HOST"
+  # A NetworkPolicy may admit this new pod's address a moment after it starts: connect first, retrying.
+  wait_for_server "$cnf" "${TEST_TIMEOUT_SECONDS:-60}" "primary $PRIMARY_HOST" || die "cannot connect to the primary $PRIMARY_HOST as $TEST_USER within ${TEST_TIMEOUT_SECONDS:-60}s"
   log "writing $token on the primary $PRIMARY_HOST as $TEST_USER"
   sql "$cnf" <<SQL
 CREATE DATABASE IF NOT EXISTS mysql_chart_test;

@@ -7,6 +7,7 @@ import { helm } from "../../../scripts/lib/helm.js";
 import { apply, keepNamespaces, kubectl } from "../../../scripts/lib/kube.js";
 import { waitFor } from "../../../scripts/lib/wait.js";
 import { E2e, SIDE_RELEASE, TIMEOUTS } from "../context.js";
+import { proveInstalled, scenarioFile } from "./scenarios.js";
 
 const CLAIM = "own-data";
 
@@ -18,6 +19,8 @@ export async function prepareExistingClaim(main: E2e): Promise<E2e> {
   }));
   const own = new E2e(main.flavor, main.namespace, "own");
   own.replicas = 1;
+  // Installed from the chart's one-pod scenario, ci/04.
+  own.valuesFiles = [scenarioFile("04-single-replica-values.yaml")];
   own.baseSet = { ...SIDE_RELEASE, "persistence.existingClaim": CLAIM };
   await own.upgrade();
   await own.waitAllReady();
@@ -29,6 +32,10 @@ export function existingClaim(release: () => Promise<E2e>) {
     const own = await release().catch(() => undefined);
     if (!own || keepNamespaces()) return;
     await helm(["uninstall", "own", "--namespace", own.namespace, "--kubeconfig", own.k.kubeconfig, "--wait=false"], { allowFailure: true });
+  });
+
+  it("ci/04 (one pod), which this release is installed from, passes the shared proof of every ci/ scenario", async () => {
+    expect(await proveInstalled(await release(), false)).toBeUndefined();
   });
 
   it("pod 0's data lives on the user's claim, and survives the pod's deletion", async () => {

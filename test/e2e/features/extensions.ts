@@ -11,6 +11,7 @@ import { load } from "js-yaml";
 import { afterAll, expect, it } from "vitest";
 import { helm } from "../../../scripts/lib/helm.js";
 import { keepNamespaces, kubectl } from "../../../scripts/lib/kube.js";
+import { prove } from "../../../scripts/lib/proof.js";
 import { chartDir } from "../../../scripts/lib/release.js";
 import { CHART, E2e, SIDE_RELEASE } from "../context.js";
 
@@ -38,6 +39,14 @@ export function extensions(ctx: () => E2e, release: () => Promise<E2e>) {
 
   const inServer = async (ext: E2e, ordinal: number, cmd: string[]) =>
     (await kubectl(ext.k, ["exec", "-n", ext.namespace, ext.pod(ordinal), "-c", ext.container, "--", ...cmd])).stdout.trim();
+
+  it("ci/10 passes the shared proof of every ci/ scenario (scripts/lib/proof.ts)", async () => {
+    const ext = await release();
+    const outcomes = await prove({ k: ext.k, namespace: ext.namespace, release: "ext", sts: ext.sts, flavor: ext.flavor, replicas: ext.replicas, helmTest: false }, { readyTimeoutMs: 60_000, progress: () => undefined });
+    const failed = outcomes.find((o) => !o.ok);
+    expect(failed, failed ? `${failed.promise}\n${failed.detail}` : "").toBeUndefined();
+    expect(outcomes.map((o) => o.promise)).toContain("the row written on pod 0 is read back on every pod");
+  });
 
   it("an extra environment variable reaches the server: with TZ=Europe/Paris its system time zone is CET", async () => {
     const ext = await release();

@@ -3,8 +3,13 @@
 import { expect, it } from "vitest";
 import { FLAVORS } from "../../../scripts/lib/flavors.js";
 import type { E2e } from "../context.js";
+import { proveInstalled } from "./scenarios.js";
 
 export function replication(ctx: () => E2e) {
+  it("the release, installed from its flavor's ci/ scenario (ci/01, ci/03), passes the shared proof of every scenario (helm test: below)", async () => {
+    expect(await proveInstalled(ctx(), false)).toBeUndefined();
+  });
+
   it("pod 0 is a writable primary; every other pod is a read-only replica with both threads running", async () => {
     const e = ctx();
     const readOnly = FLAVORS[e.flavor].readOnlyQuery;
