@@ -12,8 +12,8 @@ describe("ci/ scenarios in the e2e tier", () => {
 
   it("both lanes have work, and every override says why", () => {
     const entries = Object.values(SCENARIOS);
-    expect(entries.filter((s) => s.lane === "mysql" && !s.elsewhere).length).toBeGreaterThan(2);
-    expect(entries.filter((s) => s.lane === "mariadb" && !s.elsewhere).length).toBeGreaterThan(2);
+    expect(entries.filter((s) => s.lane === "mysql" && !s.elsewhere).length).toBeGreaterThan(0);
+    expect(entries.filter((s) => s.lane === "mariadb" && !s.elsewhere).length).toBeGreaterThan(0);
     for (const s of entries) if (s.kind) expect(s.kind.why.length).toBeGreaterThan(10);
   });
 });
