@@ -1,9 +1,9 @@
 // The demo's second half (scripts/demo.sh does the set-up): install the chart as a user would,
 // wait with progress, write on the primary, read it from every replica, and print a live table.
-import { connect, isReady, podScript, podSql, replicaStatus, waitAllReady, waitFor } from "./lib/kube.js";
+import { connect, podScript, podSql, waitAllReady, waitFor } from "./lib/kube.js";
 import { FLAVORS } from "./lib/flavors.js";
+import { podTable } from "./lib/proof.js";
 import { type Flavor, upgradeInstall } from "./lib/release.js";
-import { formatTable } from "./lib/table.js";
 import { toolPath } from "./lib/tools.js";
 
 const flavor = (process.env.FLAVOR ?? "mysql") as Flavor;
@@ -12,20 +12,6 @@ const release = "mysql";
 const replicas = Number(process.env.REPLICAS ?? 3);
 const t0 = Date.now();
 const step = (msg: string) => console.log(`[${String(Math.round((Date.now() - t0) / 1000)).padStart(4)}s] ${msg}`);
-
-async function statusRow(k: ReturnType<typeof connect>, pod: string, container: string, ready: boolean) {
-  const q = `${FLAVORS[flavor].readOnlyQuery}, ${FLAVORS[flavor].gtidQuery.replace(/^SELECT /, "")}`;
-  const [readOnly, superReadOnly, gtid] = (await podSql(k, namespace, pod, container, q)).out.split("\t");
-  const serverId = (await podSql(k, namespace, pod, container, "SELECT @@server_id")).out;
-  let running = "-";
-  let behind = "-";
-  const status = await replicaStatus(k, namespace, pod, container);
-  if (status.source) {
-    running = `io=${status.io} sql=${status.sql}`;
-    behind = status.lag;
-  }
-  return { pod, role: pod.endsWith("-0") ? "primary" : "replica", serverId, readOnly: readOnly === "1" || superReadOnly === "1" ? "yes" : "no", ready: ready ? "yes" : "no", running, behind, gtid: gtid.replace(/\\n/g, "") };
-}
 
 async function main() {
   const k = connect();
@@ -67,12 +53,8 @@ async function main() {
   if (!/read.only|1290/i.test(why)) throw new Error(`the write to a replica failed, but not as read-only: ${why}`);
   step(`a write sent to replica ${release}-1.${release} is refused: ${why}`);
 
-  const pods = (await k.core.listNamespacedPod({ namespace })).items.filter((p) => /^mysql-\d+$/.test(p.metadata?.name ?? ""));
-  pods.sort((a, b) => a.metadata!.name!.localeCompare(b.metadata!.name!, undefined, { numeric: true }));
-  const rows = [];
-  for (const p of pods) rows.push(await statusRow(k, p.metadata!.name!, container, isReady(p)));
   console.log("");
-  console.log(formatTable(rows.map((r) => ({ pod: r.pod, role: r.role, server_id: r.serverId, read_only: r.readOnly, Ready: r.ready, replication: r.running, seconds_behind: r.behind, gtid: r.gtid }))));
+  console.log(await podTable({ k, namespace, release, sts: release, flavor, replicas, helmTest: false }));
   const kubectl = toolPath("kubectl");
   const helm = toolPath("helm");
   console.log(`

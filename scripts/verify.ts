@@ -8,14 +8,14 @@
 // the pods rolled replicas before the primary, and that the proof still holds.
 // Exit status: 0 verified, 1 a promise failed (named, with its evidence), 2 refused before install.
 import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { execa } from "execa";
 import { load, loadAll } from "js-yaml";
 import { helm } from "./lib/helm.js";
 import { connect, createNamespace, deleteNamespaces, isReady, type Kube, podSql } from "./lib/kube.js";
 import { type Outcome, podTable, PROOF_DB, prove, statefulPods, type Target } from "./lib/proof.js";
 import { chartDir, exporterImageValues, type Flavor, imageValues } from "./lib/release.js";
-import { projectRoot, versions } from "./lib/tools.js";
+import { cacheDir, projectRoot, versions } from "./lib/tools.js";
 import { sleep } from "./lib/wait.js";
 
 export interface VerifyArgs {
@@ -67,11 +67,11 @@ const RELEASE = "verify";
 /** What the rendered chart says about the release: the StatefulSet's name and size, whether it has a helm test. */
 export interface Rendered { sts: string; replicas: number; helmTest: boolean; flavor: Flavor; metrics: boolean }
 
-/** The values' flavor: --flavor, else the files' last flavor key, else the chart's default. */
-function flavorOf(a: VerifyArgs): Flavor {
-  if (a.flavor) return a.flavor;
+/** The values' flavor: OVERRIDE (--flavor), else the files' last flavor key, else the chart's default. */
+export function flavorOf(files: string[], override?: Flavor): Flavor {
+  if (override) return override;
   let flavor: Flavor = "mysql";
-  for (const f of a.values) {
+  for (const f of files) {
     const v = load(readFileSync(f, "utf8")) as { flavor?: Flavor } | null;
     if (v?.flavor) flavor = v.flavor;
   }
@@ -113,7 +113,8 @@ async function localCluster(flavor: Flavor, metrics: boolean): Promise<string> {
   await run(`database image ${image} (built from Debian packages)`, ["bash", "infra/images/db/build.sh", flavor === "mysql" ? "mysql-9.7" : "mariadb-11.8"]);
   if (metrics) await run("metrics exporter image", ["bash", "infra/images/db/build.sh", "mysqld-exporter"]);
   await run("kind cluster", ["bash", "infra/cluster/up.sh"]);
-  const kubeconfig = `${process.env.MYSQL_CHART_CACHE ?? `${process.env.HOME}/.cache/mysql-chart-toolkit`}/kind-${process.env.CLUSTER_NAME ?? "mysql-chart"}.kubeconfig`;
+  // The file infra/cluster/up.sh writes (not defaultKubeconfig(): a KUBECONFIG of the user's may name another cluster).
+  const kubeconfig = join(cacheDir(), `kind-${process.env.CLUSTER_NAME ?? "mysql-chart"}.kubeconfig`);
   await run(`loading ${image} into kind`, ["bash", "infra/cluster/load-image.sh", image]);
   if (metrics) await run("loading the exporter image into kind", ["bash", "infra/cluster/load-image.sh", pins.LOCAL_IMAGE_EXPORTER]);
   return kubeconfig;
@@ -127,9 +128,9 @@ async function install(k: Kube, namespace: string, files: string[], set: Record<
   if (r.exitCode !== 0) throw new Error(`helm ${args[0]} failed:\n${r.stderr}`);
 }
 
-function report(outcomes: Outcome[]): boolean {
+/** One line per promise; the failed one's evidence comes with the verdict. */
+function report(outcomes: Outcome[]) {
   for (const o of outcomes) console.log(`  ${o.ok ? "ok  " : "FAIL"}  ${o.promise} (${o.seconds.toFixed(1)}s)${o.ok ? `: ${o.detail}` : ""}`);
-  return outcomes.every((o) => o.ok);
 }
 
 function verdict(outcomes: Outcome[], what: string): boolean {
@@ -186,7 +187,7 @@ export async function main(argv: string[]): Promise<number> {
     console.error((e as Error).message);
     return 2;
   }
-  const flavor = flavorOf(a);
+  const flavor = flavorOf(a.values, a.flavor);
   const local = !a.kubeconfig;
   const set: Record<string, string> = { flavor };
   step(`rendering ${a.values.join(", ")} (flavor ${flavor}) before anything is installed`);
@@ -211,7 +212,7 @@ export async function main(argv: string[]): Promise<number> {
     await install(k, namespace, a.values, set);
     let outcomes = await prove(t, { readyTimeoutMs: a.timeoutSeconds * 1000, progress: step });
     console.log(`\nProof of ${a.values.join(", ")}:`);
-    ok = report(outcomes);
+    report(outcomes);
     console.log(`\n${await podTable(t)}`);
     ok = verdict(outcomes, "after install");
     if (ok && a.upgradeTo && next?.ok) {

@@ -17,7 +17,7 @@ import { check, type Outcome, podName, prove, type Target } from "../../../scrip
 import { chartDir, exporterImageValues, type Flavor, imageFor, imageValues } from "../../../scripts/lib/release.js";
 import { FLAVORS } from "../../../scripts/lib/flavors.js";
 import { cacheDir, versions } from "../../../scripts/lib/tools.js";
-import { render } from "../../../scripts/verify.js";
+import { flavorOf, render } from "../../../scripts/verify.js";
 import { CHART, type E2e } from "../context.js";
 
 const RELEASE = "scn";
@@ -26,8 +26,8 @@ const CI_DIR = join(chartDir, "ci");
 interface Scenario {
   /** Which suite runs it: the lanes are balanced by install time, not by flavor. */
   lane: Flavor;
-  /** Values kind needs instead of the file's, and why. */
-  kind?: { set: Record<string, string | number | boolean>; why: string };
+  /** Values kind needs instead of the file's (some read from the cluster), and why. */
+  kind?: { set: Record<string, string | number | boolean>; fromCluster?: (k: Kube) => Promise<Record<string, string>>; why: string };
   /** Set-up in the scenario's namespace before the install. */
   before?: (k: Kube, namespace: string) => Promise<void>;
   /** The scenario's own promise. */
@@ -111,7 +111,15 @@ export const SCENARIOS: Record<string, Scenario> = {
   },
   "08-networkpolicy-restricted-values.yaml": {
     lane: "mysql",
-    kind: { set: { ...TWO_PODS, podAntiAffinity: "soft" }, why: `podAntiAffinity soft and the API server's address (kind has one node); ${TWO_PODS_WHY}` },
+    kind: {
+      set: { ...TWO_PODS, podAntiAffinity: "soft" },
+      // The API server's address as the pods reach it (kind: the node's, port 6443).
+      fromCluster: async (k) => {
+        const ip = (await kubectl(k, ["get", "nodes", "-o", "jsonpath={.items[0].status.addresses[?(@.type=='InternalIP')].address}"])).stdout.trim();
+        return { "networkPolicy.egress.kubeApi.cidrs[0]": `${ip}/32` };
+      },
+      why: `podAntiAffinity soft and the API server's address (kind has one node); ${TWO_PODS_WHY}`,
+    },
     promise: { name: "a pod without the client label is refused; one with it gets in", run: async (t) => {
       const host = `${t.sts}-primary`;
       const refused = await tcpFrom(t, "unlabelled", {}, host, 3306);
@@ -159,9 +167,6 @@ export interface ScenarioResult {
   totalSeconds: number;
 }
 
-/** The flavor a scenario file sets (the chart's default otherwise). */
-const flavorOf = (file: string): Flavor => ((load(readFileSync(join(CI_DIR, file), "utf8")) as { flavor?: Flavor } | null)?.flavor ?? "mysql");
-
 /** The image values for a scenario: the local image of its flavor (MariaDB 10.11's for a 10.11 scenario). */
 function localImages(file: string, flavor: Flavor): Record<string, string> {
   const tag = ((load(readFileSync(join(CI_DIR, file), "utf8")) as { images?: Record<string, { tag?: string }> } | null)?.images?.[flavor]?.tag) ?? "";
@@ -172,14 +177,10 @@ function localImages(file: string, flavor: Flavor): Record<string, string> {
 /** Install and prove one scenario in a namespace of its own, then remove it. */
 async function runScenario(main: E2e, file: string, s: Scenario): Promise<ScenarioResult> {
   const t0 = Date.now();
-  const flavor = flavorOf(file);
+  const flavor = flavorOf([join(CI_DIR, file)]);
   const set: Record<string, string> = { ...localImages(file, flavor), "resources.server.requests.cpu": "20m", "resources.init.requests.cpu": "20m" };
   for (const [key, v] of Object.entries(s.kind?.set ?? {})) set[key] = String(v);
-  if (file.startsWith("08-")) {
-    // The API server's address as the pods reach it (kind: the node's, port 6443).
-    const ip = (await kubectl(main.k, ["get", "nodes", "-o", "jsonpath={.items[0].status.addresses[?(@.type=='InternalIP')].address}"])).stdout.trim();
-    set["networkPolicy.egress.kubeApi.cidrs[0]"] = `${ip}/32`;
-  }
+  Object.assign(set, await s.kind?.fromCluster?.(main.k));
   const rendered = await render([join(CI_DIR, file)], set, RELEASE);
   if (!rendered.ok) return { file, outcomes: [{ promise: "the chart renders it", ok: false, seconds: 0, detail: rendered.why }], readySeconds: 0, totalSeconds: 0 };
   const namespace = await createNamespace(main.k, `scn-${file.slice(0, 2)}`);
