@@ -30,7 +30,10 @@ export default defineConfig({
           include: ["test/scripts/**/*.servers.test.ts"],
           testTimeout: 900_000,
           hookTimeout: 900_000,
-          fileParallelism: false,
+          // Two files side by side: their servers wait on starts, clones and polls more than on CPU,
+          // and each file's containers are on a network of its own.
+          fileParallelism: true,
+          maxWorkers: 2,
         },
       },
       {

@@ -102,6 +102,8 @@ main() {
       # Installing by repository name and by OCI reference needs the cluster and the images.
       REQUIRE_CLUSTER=1 vitest_tier publish-install test/publish/install-from-repository.test.ts || status=1
     fi
+    # The report holds this run's phases only (the suites append to it).
+    rm -f "${E2E_REPORT:-.tmp/e2e-report.json}"
     vitest_tier e2e || status=1
   fi
   # The summary fails on its own when any tier failed or left no report; status also

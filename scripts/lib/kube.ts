@@ -157,7 +157,62 @@ export async function deletePodAndClaim(k: Kube, namespace: string, pod: string,
 /** Run a bash snippet in POD's container with the chart's lib.sh and flavor.sh loaded and root's option file ready. */
 export async function podScript(k: Kube, namespace: string, pod: string, container: string, body: string, input?: string) {
   const script = `set -euo pipefail; . /opt/mysql-chart/scripts/lib.sh; . /opt/mysql-chart/scripts/flavor.sh; ensure_root_cnf; ${body}`;
-  return kubectl(k, ["exec", "-i", "-n", namespace, pod, "-c", container, "--", "bash", "-c", script], { input, allowFailure: true });
+  return execScript(k, namespace, pod, container, script, { input });
+}
+
+const EXEC_END = "__exec_exit_status=";
+// Input larger than this goes on stdin rather than in the command (an argument's limit is 128 KiB).
+const INPUT_IN_COMMAND_MAX = 64 * 1024;
+
+/**
+ * The command execScript runs: SCRIPT (and INPUT) travel base64 in it, and SCRIPT runs at most once
+ * per NONCE, keeping its output and exit status under a writable directory of the container, so a
+ * repeated call replays the result (waiting for it while the first run is still going). Stdout ends
+ * with a newline and EXEC_END<status>, the proof that the whole output arrived.
+ */
+export function execOnceCommand(nonce: string, script: string, input?: string): string {
+  const feed = input === undefined ? "</dev/null" : input.length <= INPUT_IN_COMMAND_MAX ? `< <(base64 -d <<<'${Buffer.from(input).toString("base64")}')` : "";
+  return [
+    `s=$(base64 -d <<<'${Buffer.from(script).toString("base64")}')`,
+    `d=; for x in /run/mysqld /tmp; do if [ -d "$x" ] && [ -w "$x" ]; then d=$x/.exec-${nonce}; break; fi; done`,
+    // No writable directory: run it, still with the end marker.
+    `if [ -z "$d" ]; then bash -c "$s" ${feed}; printf '\\n${EXEC_END}%s\\n' "$?"; exit 0; fi`,
+    `if mkdir "$d" 2>/dev/null; then bash -c "$s" ${feed} >"$d/out" 2>"$d/err"; echo "$?" >"$d/rc.new"; mv "$d/rc.new" "$d/rc"; find "\${d%/*}" -maxdepth 1 -name '.exec-*' -mmin +30 -exec rm -rf {} + 2>/dev/null; fi`,
+    `for ((i = 0; i < 3000; i++)); do [ -e "$d/rc" ] && break; sleep 0.2; done`,
+    `cat "$d/out"; cat "$d/err" >&2; printf '\\n${EXEC_END}%s\\n' "$(cat "$d/rc" 2>/dev/null || echo 'still running')"`,
+  ].join("\n");
+}
+
+/**
+ * Split the end marker off STDOUT: the script's own output (its last newline dropped, as execa
+ * drops it) and exit status, or undefined when the marker never arrived.
+ */
+export function parseExecEnd(stdout: string): { stdout: string; exitCode: number } | undefined {
+  const m = /\n__exec_exit_status=(\d+)\n?$/.exec(stdout);
+  return m ? { stdout: stdout.slice(0, m.index).replace(/\n$/, ""), exitCode: Number(m[1]) } : undefined;
+}
+
+/**
+ * Run bash SCRIPT in POD (CONTAINER, else its first) with INPUT on stdin; never throws (look at
+ * exitCode). Under load, kubectl exec has returned 0 with none of the command's output (twice in
+ * CI: an empty SELECT, a refused write that looked accepted). The end marker tells a whole answer
+ * from a lost one, and a lost one is asked for again under the same nonce, which replays the first
+ * run's result instead of running the script twice (a write is never applied twice).
+ */
+export async function execScript(k: Kube, namespace: string, pod: string, container: string | undefined, script: string, opts: { input?: string; timeoutMs?: number } = {}) {
+  const nonce = randomBytes(8).toString("hex");
+  const onStdin = opts.input !== undefined && opts.input.length > INPUT_IN_COMMAND_MAX;
+  const args = ["exec", ...(onStdin ? ["-i"] : []), "-n", namespace, pod, ...(container ? ["-c", container] : []), "--", "bash", "-c", execOnceCommand(nonce, script, opts.input)];
+  for (let attempt = 1; ; attempt++) {
+    const r = await kubectl(k, args, { input: onStdin ? opts.input : undefined, allowFailure: true, timeoutMs: opts.timeoutMs });
+    const end = parseExecEnd(r.stdout);
+    if (end) return { stdout: end.stdout, stderr: r.stderr, exitCode: end.exitCode };
+    // kubectl's own failure (no such pod or container, timed out): the script's result is not coming.
+    const lost = r.exitCode === 0 || /stream|websocket|connection reset|EOF/i.test(r.stderr);
+    if (!lost || r.timedOut) return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode ?? -1 };
+    if (attempt === 3) return { stdout: r.stdout, stderr: `kubectl exec into ${pod} returned without the command's end (3 times)\n${r.stderr}`, exitCode: -1 };
+    process.stderr.write(`kubectl exec into ${pod}: the answer arrived incomplete (exit ${r.exitCode}); asking for it again\n`);
+  }
 }
 
 /** SQL as root on POD (its database container CONTAINER), through the chart's own scripts. */

@@ -34,6 +34,8 @@ export interface Outcome {
 export const PROOF_DB = "mysql_chart_verify";
 
 export const podName = (t: Target, ordinal: number) => `${t.sts}-${ordinal}`;
+/** How long a Ready replica may take to have both replication threads running (the cluster DNS may still answer a restarted primary's old address for its cache time, 30 s in kind). */
+const REPLICATING_WITHIN_MS = 60_000;
 
 /** The pods of the StatefulSet, by ordinal. */
 export async function statefulPods(t: Target): Promise<V1Pod[]> {
@@ -110,11 +112,19 @@ function sqlPromises(t: Target): [string, () => Promise<string>][] {
       for (let i = 1; i < t.replicas; i++) {
         const ro = (await sql(t, i, FLAVORS[t.flavor].readOnlyQuery)).out.split("\t");
         if (!ro.includes("1")) throw new Error(`${podName(t, i)} is not read-only (${FLAVORS[t.flavor].readOnlyQuery}: ${ro.join(" ")})`);
-        const s = await replicaStatus(t.k, t.namespace, podName(t, i), t.flavor);
-        if (s.io !== "Yes" || s.sql !== "Yes") {
-          throw new Error(`${podName(t, i)} replicates from ${s.source || "nothing"} with io=${s.io || "-"} sql=${s.sql || "-"} (last error ${s.lastErrno || "-"})\n${await diagnose(t.k, t.namespace, podName(t, i), 15)}`);
+        // A Ready replica may still be reconnecting to a primary that has just restarted (its new
+        // address reaches the replica once the cluster DNS cache expires): it must be replicating
+        // within REPLICATING_WITHIN_MS.
+        const t0 = Date.now();
+        let s = await replicaStatus(t.k, t.namespace, podName(t, i), t.flavor);
+        while ((s.io !== "Yes" || s.sql !== "Yes") && Date.now() - t0 < REPLICATING_WITHIN_MS) {
+          await new Promise((done) => setTimeout(done, 2000));
+          s = await replicaStatus(t.k, t.namespace, podName(t, i), t.flavor);
         }
-        seen.push(`${podName(t, i)} from ${s.source}`);
+        if (s.io !== "Yes" || s.sql !== "Yes") {
+          throw new Error(`${podName(t, i)} replicates from ${s.source || "nothing"} with io=${s.io || "-"} sql=${s.sql || "-"} (last error ${s.lastErrno || "-"}) after ${Math.round((Date.now() - t0) / 1000)}s\n${await diagnose(t.k, t.namespace, podName(t, i), 15)}`);
+        }
+        seen.push(`${podName(t, i)} from ${s.source}${Date.now() - t0 > 2000 ? ` (both threads running after ${Math.round((Date.now() - t0) / 1000)}s)` : ""}`);
       }
       return seen.length ? seen.join("; ") : "no replica (one pod)";
     }],

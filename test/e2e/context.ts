@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { defaultsOf, loadSchema } from "../../scripts/generator/schema.js";
 import { helm } from "../../scripts/lib/helm.js";
-import { apply, connect, deleteNamespaces, diagnose, isReady, kubectl, type Kube, podScript, podSql, replicaStatus, RESTRICTED_POD, sleep, waitAllReady, waitFor, waitPodReady } from "../../scripts/lib/kube.js";
+import { apply, connect, deleteNamespaces, diagnose, execScript, isReady, kubectl, type Kube, podScript, podSql, replicaStatus, RESTRICTED_POD, sleep, waitAllReady, waitFor, waitPodReady } from "../../scripts/lib/kube.js";
 import { type Flavor, imageFor, upgradeInstall } from "../../scripts/lib/release.js";
 import { LAYOUT, projectRoot, toolPath } from "../../scripts/lib/tools.js";
 import { recordPhase } from "../helpers/report.js";
@@ -200,14 +200,10 @@ export class E2e {
     const key = { root: "mysql-root-password", app: "mysql-password", clone: "mysql-clone-password" }[user];
     // A failed read_secret must stop here, not log in with an empty password (set -e applies to an assignment).
     const pw = opts.password !== undefined ? `'${opts.password}'` : `$(read_secret ${key})`;
-    // The SQL travels in the command, not on stdin: under load kubectl exec can lose its stdin, and
-    // an empty script would "succeed" (a refused write would then look accepted).
-    const b64 = Buffer.from(q).toString("base64");
-    const body = `set -euo pipefail; . /opt/mysql-chart/scripts/lib.sh; . /opt/mysql-chart/scripts/flavor.sh; pw=${pw}; q=$(base64 -d <<<'${b64}'); f=$(mktemp -p /run/mysqld); write_client_cnf "$f" ${user} "$pw" ${host} ${CHART.port}; sql "$f" --connect-timeout=5 <<<"$q"`;
-    const r = await kubectl(this.k, ["exec", "-n", this.namespace, opts.client ?? "client", "--", "bash", "-c", body], {
-      allowFailure: true,
-      timeoutMs: opts.timeoutMs ?? 60_000,
-    });
+    // execScript sends the SQL in the command and tells a lost answer from a whole one: under load
+    // kubectl exec has lost both stdin and output, and a refused write would then look accepted.
+    const body = `set -euo pipefail; . /opt/mysql-chart/scripts/lib.sh; . /opt/mysql-chart/scripts/flavor.sh; pw=${pw}; f=$(mktemp -p /run/mysqld); write_client_cnf "$f" ${user} "$pw" ${host} ${CHART.port}; sql "$f" --connect-timeout=5`;
+    const r = await execScript(this.k, this.namespace, opts.client ?? "client", undefined, body, { input: q, timeoutMs: opts.timeoutMs ?? 60_000 });
     return { out: r.stdout.trim(), err: r.stderr.trim(), exitCode: r.exitCode ?? -1 };
   }
 

@@ -4,17 +4,15 @@
 // client pod; leaves allowExternal on. Creates a namespace of its own for an outside client.
 import { afterAll, expect, it } from "vitest";
 import { FLAVORS } from "../../../scripts/lib/flavors.js";
-import { createNamespace, deleteNamespaces, enforceRestricted, kubectl } from "../../../scripts/lib/kube.js";
+import { createNamespace, deleteNamespaces, enforceRestricted, execScript, kubectl } from "../../../scripts/lib/kube.js";
 import type { Flavor } from "../../../scripts/lib/release.js";
 import { CHART, type E2e, UPGRADED_CONFIG } from "../context.js";
 
 /** From pod FROM (container CONTAINER, namespace NS): can a TCP connection to HOST:PORT be opened? */
 async function canConnect(e: E2e, from: string, host: string, port: number, opts: { namespace?: string; container?: string } = {}): Promise<boolean> {
-  const r = await kubectl(
-    e.k,
-    ["exec", "-n", opts.namespace ?? e.namespace, from, ...(opts.container ? ["-c", opts.container] : []), "--", "bash", "-c", `timeout 5 bash -c 'exec 3<>/dev/tcp/${host}/${port}' && echo open || echo closed`],
-    { allowFailure: true },
-  );
+  // execScript: a lost answer must not read as "closed".
+  const r = await execScript(e.k, opts.namespace ?? e.namespace, from, opts.container, `if timeout 5 bash -c 'exec 3<>/dev/tcp/${host}/${port}'; then echo open; else echo closed; fi`);
+  if (r.exitCode !== 0) throw new Error(`the connection test from ${from} did not run: ${r.stderr}`);
   return r.stdout.trim() === "open";
 }
 
