@@ -328,6 +328,41 @@ backup port. Use: $f := include "mysql.flavor" . | fromJson.
 - name: BACKUP_PORT
   value: {{ .Values.clone.backupPort | quote }}
 {{- end }}
+{{- if .Values.restore.from.persistentVolumeClaim.claimName }}
+- name: RESTORE_DEST
+  value: /var/lib/mysql-chart/restore
+- name: RESTORE_BACKUP
+  value: {{ .Values.restore.from.backup | quote }}
+{{- end }}
+{{- end }}
+
+{{/*
+Labels of the backup Job's pods: the release's, without app.kubernetes.io/name (the Services and
+the StatefulSet select by it), and <fullname>-backup, which the NetworkPolicy admits.
+*/}}
+{{- define "mysql.backupLabels" -}}
+helm.sh/chart: {{ include "mysql.chart" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: backup
+app.kubernetes.io/part-of: {{ include "mysql.name" . }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{ include "mysql.fullname" . }}-backup: "true"
+{{- end }}
+
+{{/* The Kubernetes API's token and CA, for the scripts that ask it (kube-api.sh), mounted where they run. */}}
+{{- define "mysql.kubeApiVolume" -}}
+- name: kube-api
+  projected:
+    defaultMode: 288 # 0440
+    sources:
+      - serviceAccountToken:
+          path: token
+          expirationSeconds: 3600
+      - configMap:
+          name: kube-root-ca.crt
+          items:
+            - key: ca.crt
+              path: ca.crt
 {{- end }}
 
 {{/*

@@ -120,6 +120,17 @@ characters, so the name is at most 52. That is the chart's longest suffix: the o
 {{- $errors = append $errors "bootstrap.cloneFrom.host is empty while other bootstrap.cloneFrom fields are set: name the server to copy, or remove them" }}
 {{- end }}
 {{- end }}
+{{- if and $v.backup.enabled (not $v.backup.persistentVolumeClaim.claimName) }}
+{{- $errors = append $errors "backup.enabled is true but backup.persistentVolumeClaim.claimName is empty: name the existing claim the backups are written to" }}
+{{- end }}
+{{- with $v.restore.from.persistentVolumeClaim.claimName }}
+{{- if $v.bootstrap.cloneFrom.host }}
+{{- $errors = append $errors "restore.from and bootstrap.cloneFrom.host are both set: a new installation starts from one of them" }}
+{{- end }}
+{{- if or $v.initSql $v.initSqlSecret.name }}
+{{- $errors = append $errors "initSql/initSqlSecret are set with restore.from: the data comes from the backup, so no init SQL runs; run it once the release is up" }}
+{{- end }}
+{{- end }}
 {{- if and $v.initSql $v.initSqlSecret.name }}
 {{- $errors = append $errors "initSql and initSqlSecret.name are both set: put all of the init SQL in one of them (initSqlSecret when it holds passwords)" }}
 {{- end }}

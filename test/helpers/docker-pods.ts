@@ -90,8 +90,34 @@ export class LocalPods {
     const data = join(this.dir, `data-${ordinal}`);
     mkdirSync(data, { recursive: true });
     chownSync(data, 999, 999);
+    const entry =
+      "/opt/mysql-chart/scripts/choose-config.sh && /opt/mysql-chart/scripts/prepare-data.sh && " +
+      "{ /opt/mysql-chart/scripts/run-server.sh & /opt/mysql-chart/scripts/replication-sidecar.sh & wait -n; }";
+    const name = this.container(ordinal);
+    await docker(["rm", "-f", name]);
+    const r = await docker(["run", "-d", "--network-alias", `db-${ordinal}.db`, "--network-alias", `db-${ordinal}.db.local`, "--hostname", `db-${ordinal}`, ...this.podArgs(name, `db-${ordinal}`, data, o), "-c", entry]);
+    if (r.exitCode !== 0) throw new Error(`docker run ${name} failed: ${r.stderr}`);
+    this.started.add(name);
+  }
+
+  /**
+   * Run SCRIPT once in a container like the pods' (a Job's pod: the same image, scripts, Secret,
+   * certificate and network; an empty scratch volume at /var/lib/mysql) and wait for it to end.
+   * WRITABLE mounts host directories read-write (a backup destination).
+   */
+  async runJob(name: string, script: string, o: PodOptions & { writable?: Record<string, string> } = {}) {
+    const scratch = mkdtempSync(join(this.dir, `${name}-`));
+    chownSync(scratch, 999, 999);
+    const container = `${this.network}-${name}`;
+    const writable = Object.entries(o.writable ?? {}).flatMap(([host, path]) => ["-v", `${host}:${path}`]);
+    const r = await docker(["run", "--rm", ...writable, ...this.podArgs(container, name, scratch, o), "-c", script]);
+    return { exitCode: r.exitCode ?? -1, logs: r.stdout + r.stderr };
+  }
+
+  /** `docker run` arguments of a pod-like container NAME (POD_NAME POD), up to the shell's "-c". */
+  private podArgs(name: string, pod: string, data: string, o: PodOptions): string[] {
     const env: Record<string, string> = {
-      ...podEnv(this.flavor, `db-${ordinal}`),
+      ...podEnv(this.flavor, pod),
       APP_USER: "app",
       APP_DATABASE: "appdb",
       CLONE_ATTEMPTS: "3",
@@ -108,14 +134,8 @@ export class LocalPods {
       POD_NAMESPACE: "local",
       ...o.env,
     };
-    const entry =
-      "/opt/mysql-chart/scripts/choose-config.sh && /opt/mysql-chart/scripts/prepare-data.sh && " +
-      "{ /opt/mysql-chart/scripts/run-server.sh & /opt/mysql-chart/scripts/replication-sidecar.sh & wait -n; }";
-    const name = this.container(ordinal);
-    await docker(["rm", "-f", name]);
-    const args = [
-      "run", "-d", "--init", "--name", name, "--network", this.network, "--network-alias", `db-${ordinal}.db`, "--network-alias", `db-${ordinal}.db.local`,
-      "--hostname", `db-${ordinal}`, "--user", "999:999",
+    return [
+      "--init", "--name", name, "--network", this.network, "--user", "999:999",
       "-v", `${join(this.dir, "scripts")}:/opt/mysql-chart/scripts:ro`,
       "-v", `${join(this.dir, "conf")}:/etc/mysql-chart/conf:ro`,
       "-v", `${join(this.dir, "secrets")}:/etc/mysql-chart/secrets:ro`,
@@ -131,11 +151,8 @@ export class LocalPods {
       ...Object.entries(o.mounts ?? {}).flatMap(([host, path]) => ["-v", `${host}:${path}:ro`]),
       "--read-only",
       ...Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]),
-      "--entrypoint", "bash", this.image, "-c", entry,
+      "--entrypoint", "bash", this.image,
     ];
-    const r = await docker(args);
-    if (r.exitCode !== 0) throw new Error(`docker run ${name} failed: ${r.stderr}`);
-    this.started.add(name);
   }
 
   /** A release certificate in DIR, readable by the pods' user only (like the Secret volume's fsGroup). */

@@ -71,3 +71,9 @@ export async function acceptedWith(args: string[], release = "x"): Promise<strin
   expect(r.exitCode, `refused: release ${release} ${args.join(" ")}\n${r.stderr}`).toBe(0);
   return r.stdout;
 }
+
+/** The NOTES `helm install --dry-run=client` prints for ARGS (release x). */
+export async function notes(...args: string[]): Promise<string> {
+  const out = (await helm(["install", "x", chartDir, "--dry-run=client", ...args])).stdout;
+  return out.slice(out.indexOf("\nNOTES:\n"));
+}

@@ -5,8 +5,7 @@ import { writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { dump } from "js-yaml";
-import { helm } from "../../scripts/lib/helm.js";
-import { chartDir, container, findDoc, refusedWith, render } from "../helpers/render.js";
+import { container, findDoc, notes, refusedWith, render } from "../helpers/render.js";
 
 /** A values file with VALUES (objects and lists do not fit --set). */
 function valuesFile(values: unknown): string {
@@ -17,11 +16,6 @@ function valuesFile(values: unknown): string {
 const podSpecWith = async (values: unknown) =>
   findDoc(await render({ valuesFiles: [valuesFile(values)], showOnly: ["templates/statefulset.yaml"] }), "StatefulSet").spec.template.spec;
 const names = (list: { name: string }[] = []) => list.map((x) => x.name);
-/** The NOTES `helm install --dry-run=client` prints for ARGS. */
-const notes = async (...args: string[]) => {
-  const out = (await helm(["install", "x", chartDir, "--dry-run=client", ...args])).stdout;
-  return out.slice(out.indexOf("\nNOTES:\n"));
-};
 
 describe("extra environment", () => {
   it("extraEnvVars, extraEnvVarsCM and extraEnvVarsSecret reach the database server container", async () => {

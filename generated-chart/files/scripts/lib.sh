@@ -454,7 +454,8 @@ ensure_user() {
   local account=${1:?ensure_user needs ACCOUNT} pw=${2:?ensure_user needs a password} options=${3-}
   echo "CREATE USER IF NOT EXISTS $account IDENTIFIED BY $pw${options:+ $options};"
   if [[ "${ACCOUNTS_MAY_EXIST:-false}" == true ]]; then
-    echo "ALTER USER $account IDENTIFIED WITH ${PASSWORD_PLUGIN:?the flavor sets PASSWORD_PLUGIN} BY $pw${options:+ $options};"
+    # MariaDB's IDENTIFIED BY sets its password plugin; MySQL names it (PASSWORD_PLUGIN).
+    echo "ALTER USER $account IDENTIFIED${PASSWORD_PLUGIN:+ WITH $PASSWORD_PLUGIN} BY $pw${options:+ $options};"
   fi
 }
 

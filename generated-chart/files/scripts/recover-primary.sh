@@ -13,6 +13,8 @@
 . "$(dirname "${BASH_SOURCE[0]}")/clone.sh"
 # shellcheck source=bootstrap.sh
 . "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
+# shellcheck source=restore.sh
+. "$(dirname "${BASH_SOURCE[0]}")/restore.sh"
 
 # member_cnf ORDINAL: a root client option file for that pod's server over the network; prints its path.
 member_cnf() {
@@ -148,14 +150,20 @@ seed_from_replicas() {
   pod_event Normal SeededFromReplica "The data volume was empty: copied $donor_host (GTID ${donor_state:-empty}) in $((SECONDS - t0))s; the replicas continue from it."
 }
 
-# prepare_primary: build pod 0's data in STAGING_DIR: a new database on a new installation (a copy
-# of bootstrap.cloneFrom's source when it names one), else a copy of the most advanced replica. Not knowing (the API does not answer) means waiting.
+# prepare_primary: build pod 0's data in STAGING_DIR: a new database on a new installation (the
+# backup restore.from names, or a copy of bootstrap.cloneFrom's source when it names one), else a
+# copy of the most advanced replica. Not knowing (the API does not answer) means waiting.
 prepare_primary() {
   local members
   until members=$(ordinals_holding_data); do
     log "cannot ask the Kubernetes API which claims hold data: not initialising anything; retrying in 10s"
     sleep 10
   done
+  if [[ -z "$members" ]] && restore_requested; then
+    log "no claim of this release holds data: a new installation, restored from a backup (restore.from)"
+    restore_from_backup
+    return 0
+  fi
   if [[ -z "$members" ]] && bootstrap_requested; then
     log "no claim of this release holds data: a new installation, seeded from $(source_label) (bootstrap.cloneFrom)"
     bootstrap_from_source

@@ -30,8 +30,8 @@ interface Scenario {
   kind?: { set: Record<string, string | number | boolean>; fromCluster?: (k: Kube) => Promise<Record<string, string>>; why: string };
   /** Set-up in the scenario's namespace before the install. */
   before?: (k: Kube, namespace: string) => Promise<void>;
-  /** The scenario's own promise. */
-  promise?: { name: string; run: (t: Target) => Promise<string> };
+  /** The scenario's own promise; SET is what the scenario was installed with besides its file, RECORD adds a measurement to the e2e report. */
+  promise?: { name: string; run: (t: Target, set: Record<string, string>, record: E2e["record"]) => Promise<string> };
   /** Installed and proven elsewhere (the file names where). */
   elsewhere?: string;
 }
@@ -43,8 +43,13 @@ async function expectSql(t: Target, ordinal: number, q: string, expected: string
   return `${podName(t, ordinal)}: ${r.out.replace(/\t/g, " ")}`;
 }
 
-/** A bare pod (restricted, the flavor's image) with LABELS that tries TCP to HOST:PORT; "open" or "closed". */
-async function tcpFrom(t: Target, name: string, labels: Record<string, string>, host: string, port: number): Promise<string> {
+/**
+ * A bare pod (restricted, the flavor's image) with LABELS that tries TCP to HOST:PORT once a second
+ * for SECONDS; "open after Ns" at the first success, else "closed". A new pod is admitted by the
+ * NetworkPolicy controller a few seconds after it starts (CI saw a labelled pod's first try fail),
+ * so a single try proves neither promise.
+ */
+async function tcpFrom(t: Target, name: string, labels: Record<string, string>, host: string, port: number, seconds: number): Promise<string> {
   const pod = {
     apiVersion: "v1", kind: "Pod", metadata: { name, namespace: t.namespace, labels },
     spec: {
@@ -54,12 +59,12 @@ async function tcpFrom(t: Target, name: string, labels: Record<string, string>, 
         name: "probe", image: imageFor(t.flavor),
         imagePullPolicy: "IfNotPresent",
         securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
-        command: ["bash", "-c", `if timeout 5 bash -c '</dev/tcp/${host}/${port}' 2>/dev/null; then echo open; else echo closed; fi`],
+        command: ["bash", "-c", `until timeout 2 bash -c '</dev/tcp/${host}/${port}' 2>/dev/null; do if ((SECONDS >= ${seconds})); then echo closed; exit 0; fi; sleep 1; done; echo "open after \${SECONDS}s"`],
       }],
     },
   };
   await apply(t.k, t.namespace, JSON.stringify(pod));
-  await kubectl(t.k, ["wait", "-n", t.namespace, `pod/${name}`, "--for=jsonpath={.status.phase}=Succeeded", "--timeout=90s"]);
+  await kubectl(t.k, ["wait", "-n", t.namespace, `pod/${name}`, "--for=jsonpath={.status.phase}=Succeeded", `--timeout=${seconds + 60}s`]);
   const out = (await kubectl(t.k, ["logs", "-n", t.namespace, name])).stdout.trim();
   await kubectl(t.k, ["delete", "pod", "-n", t.namespace, name, "--wait=false"], { allowFailure: true });
   return out;
@@ -122,11 +127,13 @@ export const SCENARIOS: Record<string, Scenario> = {
     },
     promise: { name: "a pod without the client label is refused; one with it gets in", run: async (t) => {
       const host = `${t.sts}-primary`;
-      const refused = await tcpFrom(t, "unlabelled", {}, host, 3306);
+      // The labelled pod first, so the unlabelled one tries for well over what admission took.
+      const admitted = await tcpFrom(t, "labelled", { [`${t.sts}-client`]: "true" }, host, 3306, 60);
+      if (!admitted.startsWith("open")) throw new Error(`a pod with ${t.sts}-client=true did not reach ${host}:3306 within 60 s (${admitted})`);
+      const tries = Math.max(20, 2 * Number(/\d+/.exec(admitted)![0]) + 5);
+      const refused = await tcpFrom(t, "unlabelled", {}, host, 3306, tries);
       if (refused !== "closed") throw new Error(`a pod without the client label reached ${host}:3306 (${refused})`);
-      const admitted = await tcpFrom(t, "labelled", { [`${t.sts}-client`]: "true" }, host, 3306);
-      if (admitted !== "open") throw new Error(`a pod with ${t.sts}-client=true did not reach ${host}:3306 (${admitted})`);
-      return "unlabelled: closed; labelled: open";
+      return `labelled: ${admitted}; unlabelled: closed for ${tries} s`;
     } },
   },
   "09-everything-off-values.yaml": { lane: "mysql", kind: { set: TWO_PODS, why: TWO_PODS_WHY } },
@@ -157,7 +164,100 @@ export const SCENARIOS: Record<string, Scenario> = {
       return `mysql_up 1 on ${t.replicas} pods`;
     } },
   },
+  "13-backup-values.yaml": {
+    lane: "mariadb",
+    before: async (k, namespace) => {
+      await apply(k, namespace, JSON.stringify({ apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: "db-backups", namespace }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } }));
+    },
+    promise: { name: "a backup taken now (kubectl create job --from=cronjob) copies the replica and lists itself; retention keeps the newest two; a release restored from the latest holds the rows of backup time and passes the shared proof; a backup that is not there is refused with an Event", run: async (t, set, record) => {
+      const rows = "CREATE DATABASE IF NOT EXISTS bk; CREATE TABLE bk.t (id INT PRIMARY KEY, v VARCHAR(100)); INSERT INTO bk.t WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 1000) SELECT n, REPEAT('x', 100) FROM s";
+      await podSql(t.k, t.namespace, podName(t, 0), t.flavor, rows);
+      const sums = await expectSameOnEveryPod(t, "CHECKSUM TABLE bk.t");
+      const first = await backupNow(t, "backup-1");
+      if (!first.source.startsWith(`${podName(t, 1)}.`)) throw new Error(`the backup did not copy the replica ${podName(t, 1)}:\n${first.log}`);
+      // The README's way to list backups: the Job's log ends with them.
+      if (!new RegExp(`^${first.name}  \\d+ bytes  from ${first.source}  at \\S`, "m").test(first.log)) throw new Error(`the backup Job's log does not list backup ${first.name}:\n${first.log}`);
+      const tarMs = await plainTarMs(t, 1);
+      record("backup (ci/13, MariaDB, 1000 rows): kubectl create job to complete", first.jobMs, { dataBytes: first.dataBytes, archiveBytes: first.archiveBytes, plainTarOfSameDataMs: tarMs, ratioToPlainTar: Number((first.jobMs / tarMs).toFixed(1)) });
+      // Retention (keep.count 2): the third backup removes the first.
+      await backupNow(t, "backup-2");
+      const third = await backupNow(t, "backup-3");
+      const listed = [...third.log.matchAll(/^(\d{8}T\d{6}Z)  \d+ bytes/gm)].map((m) => m[1]);
+      if (listed.length !== 2 || listed.includes(first.name) || listed[1] !== third.name) throw new Error(`retention 2 after three backups: the destination lists ${listed.join(", ")}; ${first.name} should be gone\n${third.log}`);
+      // Written after the backups: the restore must not have it.
+      await podSql(t.k, t.namespace, podName(t, 0), t.flavor, "INSERT INTO bk.t VALUES (1001, 'after the backup')");
+      const install = (release: string, extra: string[]) => {
+        const args = ["install", release, chartDir, "--namespace", t.namespace, "--kubeconfig", t.k.kubeconfig, "--values", join(CI_DIR, "13-backup-values.yaml"),
+          "--set", "backup.enabled=false", "--set", "restore.from.persistentVolumeClaim.claimName=db-backups", ...extra];
+        for (const [key, v] of Object.entries(set)) args.push("--set", `${key}=${v}`);
+        return helm(args, { timeoutMs: 300_000 });
+      };
+      const restored = "restored";
+      const r: Target = { ...t, release: restored, sts: `${restored}-mysql` };
+      const [failed, refusal] = await Promise.all([
+        install(restored, []).then(async () => (await prove(r, { readyTimeoutMs: 600_000, progress: () => undefined })).find((o) => !o.ok)),
+        install("refused", ["--set", "replicas=1", "--set", "restore.from.backup=20000101T000000Z"]).then(() => podEvent(t, "refused-mysql-0", "RestoreRefused", 180)),
+      ]);
+      if (failed) throw new Error(`the restored release: ${failed.promise}\n${failed.detail}`);
+      await expectSql(r, 0, "CHECKSUM TABLE bk.t", sums);
+      const restoredEvent = await podEvent(t, podName(r, 0), "Restored", 10);
+      const took = new RegExp(`restored backup ${third.name} .* in (\\d+)s`).exec(restoredEvent);
+      if (!took) throw new Error(`the Restored Event does not name backup ${third.name}: ${restoredEvent}`);
+      record("restore (ci/13, MariaDB): pod 0's prepare-data, checked, extracted and started", Number(took[1]) * 1000, { archiveBytes: third.archiveBytes });
+      if (!/backup 20000101T000000Z is refused: .*not a complete backup/.test(refusal)) throw new Error(`the RestoreRefused Event does not say why: ${refusal}`);
+      return `backup ${first.name} of ${first.source} in ${first.jobMs} ms (a plain tar of the same data: ${tarMs} ms), listed in the Job's log; after three, ${listed.join(" and ")} kept; release ${restored} restored from ${third.name}: CHECKSUM TABLE bk.t equal to backup time (${sums.replace(/\t/g, " ")}), shared proof passed, Event: ${restoredEvent}; a missing backup refused: ${refusal}`;
+    } },
+  },
 };
+
+/** Run the backup CronJob of T now as Job NAME and wait for it: the backup's name, source, sizes, the Job's log and its duration. */
+async function backupNow(t: Target, job: string) {
+  await kubectl(t.k, ["create", "job", "-n", t.namespace, job, `--from=cronjob/${t.sts}-backup`]);
+  const done = await kubectl(t.k, ["wait", "-n", t.namespace, `job/${job}`, "--for=condition=complete", "--timeout=300s"], { allowFailure: true });
+  const log = (await kubectl(t.k, ["logs", "-n", t.namespace, `job/${job}`], { allowFailure: true })).stdout;
+  if (done.exitCode !== 0) throw new Error(`the backup Job ${job} did not complete: ${done.stderr}\n${log}`);
+  const copied = /backup (\d{8}T\d{6}Z): copying (\S+)/.exec(log);
+  const complete = /complete: (\d+) bytes archived from (\d+) bytes/.exec(log);
+  if (!copied || !complete) throw new Error(`the backup Job ${job}'s log does not say what it copied:\n${log}`);
+  const status = JSON.parse((await kubectl(t.k, ["get", "-n", t.namespace, `job/${job}`, "-o", "jsonpath={.status}"])).stdout) as { startTime: string; completionTime: string };
+  const jobMs = Date.parse(status.completionTime) - Date.parse(status.startTime);
+  return { name: copied[1], source: copied[2], archiveBytes: Number(complete[1]), dataBytes: Number(complete[2]), log, jobMs };
+}
+
+/** Milliseconds a plain tar of pod ORDINAL's data directory takes on its node (the bound a backup is measured against). */
+async function plainTarMs(t: Target, ordinal: number): Promise<number> {
+  // tar exits 1 when a file changes while it is read (the server is running): still a full read.
+  const r = await podScript(t.k, t.namespace, podName(t, ordinal), t.flavor, "t0=$(date +%s%N); { tar -C /var/lib/mysql -cf - data || test $? -eq 1; } | wc -c >/dev/null; echo $(( ($(date +%s%N) - t0) / 1000000 ))");
+  const ms = Number(r.stdout.trim());
+  if (r.exitCode !== 0 || !Number.isFinite(ms) || !r.stdout.trim()) throw new Error(`the plain tar on ${podName(t, ordinal)} failed (exit ${r.exitCode}): ${r.stdout} ${r.stderr}`);
+  return ms;
+}
+
+/** The message of POD's newest Event with REASON in T's namespace, waiting up to SECONDS for one. */
+async function podEvent(t: Target, pod: string, reason: string, seconds: number): Promise<string> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const got = (await kubectl(t.k, ["get", "events", "-n", t.namespace, "--field-selector", `involvedObject.name=${pod},reason=${reason}`, "-o", "jsonpath={.items[-1:].message}"], { allowFailure: true })).stdout.trim();
+    if (got) return got;
+    if (Date.now() > deadline) throw new Error(`no ${reason} Event on ${pod} within ${seconds}s`);
+    await new Promise((done) => setTimeout(done, 2000));
+  }
+}
+
+/** The answer to Q, the same on every pod of T (waits up to a minute for the replicas to catch up). */
+async function expectSameOnEveryPod(t: Target, q: string): Promise<string> {
+  const primary = (await podSql(t.k, t.namespace, podName(t, 0), t.flavor, q)).out;
+  for (let i = 1; i < t.replicas; i++) {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const got = (await podSql(t.k, t.namespace, podName(t, i), t.flavor, q, { allowFailure: true })).out;
+      if (got === primary) break;
+      if (Date.now() > deadline) throw new Error(`${podName(t, i)}: ${q} answered ${got}, the primary ${primary}`);
+      await new Promise((done) => setTimeout(done, 1000));
+    }
+  }
+  return primary;
+}
 
 export interface ScenarioResult {
   file: string;
@@ -193,7 +293,7 @@ async function runScenario(main: E2e, file: string, s: Scenario): Promise<Scenar
     const installed = await helm(args, { allowFailure: true, timeoutMs: 300_000 });
     if (installed.exitCode !== 0) return { file, outcomes: [{ promise: "helm install", ok: false, seconds: 0, detail: installed.stderr }], readySeconds: 0, totalSeconds: (Date.now() - t0) / 1000 };
     const outcomes = await prove(t, { readyTimeoutMs: 600_000, progress: () => undefined });
-    if (s.promise && outcomes.every((o) => o.ok)) outcomes.push(await check(s.promise.name, () => s.promise!.run(t)));
+    if (s.promise && outcomes.every((o) => o.ok)) outcomes.push(await check(s.promise.name, () => s.promise!.run(t, set, (phase, ms, details) => main.record(phase, ms, details))));
     return { file, outcomes, readySeconds: outcomes[0].seconds, totalSeconds: (Date.now() - t0) / 1000 };
   } finally {
     await helm(["uninstall", RELEASE, "--namespace", namespace, "--kubeconfig", main.k.kubeconfig, "--wait=false"], { allowFailure: true });

@@ -6,6 +6,7 @@
 # Variables here are read by the scripts that source this file.
 # shellcheck disable=SC2034
 
+FLAVOR=mariadb
 SERVER_BIN=mariadbd
 CLIENT_BIN=mariadb
 ADMIN_BIN=mariadb-admin

@@ -5,6 +5,8 @@
 
 # The staging directory whose empty instance runs, ready to clone into (flavor_prepare_clone_target).
 CLONE_TARGET=""
+# The GTID set of the last copy clone_instance made ("?" when it could not be read).
+CLONED_GTID_SET="?"
 
 # flavor_prepare_clone_target DIR: create an empty instance in DIR and start its temporary server,
 # so that the clone starts the moment a donor is Ready: prepare-data.sh calls it before waiting
@@ -60,7 +62,7 @@ SQL
 # How clone_instance's FINISH argument runs: as SQL once the copy answers as root, or as the
 # copy's init file (before anyone connects: the only way in when its accounts are another server's).
 FINISH_SQL_RUNS_AFTER=after
-FINISH_SQL_INIT_FILE=init-file
+FINISH_SQL_INIT_FILE="init-file"
 
 # clone_instance DIR DONOR PORT HOW FINISH < CLONE_SQL: the clone proper, into the empty instance of
 # DIR (flavor_prepare_clone_target), with CLONE_SQL (the TLS settings and CLONE INSTANCE). The
@@ -125,6 +127,7 @@ SQL
   rm -f "$init_file"
   status=$(sql "$cnf" <<<"SELECT STATE, ERROR_NO, SOURCE FROM performance_schema.clone_status") || status=""
   bytes=$(sql "$cnf" <<<"SELECT COALESCE(SUM(DATA), 0) FROM performance_schema.clone_progress") || bytes="?"
+  CLONED_GTID_SET=$(sql_value "$cnf" "SELECT @@GLOBAL.gtid_executed") || CLONED_GTID_SET="?"
   if [[ -n "$finish" ]] && ! sql "$cnf" <<<"$finish"; then
     log "the statements finishing the copy failed"
     stop_temp_server "$cnf"
@@ -226,4 +229,38 @@ RESET REPLICA ALL;
 SET GLOBAL super_read_only = OFF;
 SET GLOBAL read_only = OFF;
 SQL
+}
+
+# flavor_copy_position DIR: the GTID set of the copy flavor_clone_into just made in DIR (backup.sh's
+# manifest); 1 when it could not be read.
+flavor_copy_position() {
+  [[ "$CLONED_GTID_SET" != "?" ]] || return 1
+  echo "$CLONED_GTID_SET"
+}
+
+# flavor_restore_finish DIR GTID: make the restored copy in DIR this release's primary: started
+# once with an init file (outside the binary log, before anyone connects: its accounts are the
+# backed-up release's until then) that gives it this release's accounts and forgets where its
+# source replicated from; its GTID set (GTID) is where the new history continues.
+flavor_restore_finish() {
+  local dir=${1:?flavor_restore_finish needs DIR} sock="$RUN_DIR/restore.sock" cnf="$RUN_DIR/restore-client.cnf" init="$RUN_DIR/restore-first.sql" pw
+  pw=$(read_secret mysql-root-password) || return 1
+  if ! ( umask 077 && { echo "SET SESSION sql_log_bin = 0;"; ACCOUNTS_MAY_EXIST=true account_sql && echo "RESET REPLICA ALL;"; } >"$init" ); then
+    log "cannot write $init"
+    return 1
+  fi
+  CLIENT_SOCKET=$sock write_client_cnf "$cnf" root "$pw" || return 1
+  # A server identity of its own (a new one is made at the start), not the backed-up server's.
+  rm -f "$dir/auto.cnf"
+  log "starting the restored copy once (GTID ${2:-empty}) to give it this release's accounts"
+  start_temp_server "$dir" "$sock" "${FLAVOR_SKIP_REPLICA_START[@]}" --init-file="$init" || { log "the server did not start on the restored copy"; rm -f "$init"; return 1; }
+  if ! wait_for_server "$cnf" 900 "server on the restored copy"; then
+    log "the restored copy does not answer as root (its init file's error is in the log above)"
+    stop_temp_server "$cnf"
+    rm -f "$init"
+    return 1
+  fi
+  rm -f "$init"
+  stop_temp_server "$cnf"
+  rm -f "$cnf"
 }

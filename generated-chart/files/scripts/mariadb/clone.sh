@@ -128,3 +128,25 @@ flavor_clone_into() {
   } >"$dir/$CLONE_RECORD_NAME" || { log "cannot write the clone record"; return 1; }
   log "clone completed from $donor: $bytes bytes in $((SECONDS - copy_start))s, GTID position $gtid"
 }
+
+# flavor_copy_position DIR: the GTID position of the copy flavor_clone_into made in DIR (its clone
+# record; backup.sh's manifest); 1 when there is none.
+flavor_copy_position() {
+  local dir=${1:?flavor_copy_position needs DIR}
+  [[ -f "$dir/$CLONE_RECORD_NAME" ]] || return 1
+  sed -n 's/^gtid=//p' "$dir/$CLONE_RECORD_NAME"
+}
+
+# flavor_restore_finish DIR GTID: make the restored copy in DIR this release's primary on its first
+# start (FIRST_START_SQL_NAME, run before any client connects): it gets this release's accounts
+# (the backed-up release's until then) outside the binary log, then its binary log GTID state
+# continues from GTID, and read_only goes off last (run-server.sh's sign that it all succeeded).
+flavor_restore_finish() {
+  local dir=${1:?flavor_restore_finish needs DIR} gtid=${2?flavor_restore_finish needs GTID}
+  rm -f "$dir/$CLONE_RECORD_NAME"
+  if ! ( umask 077 && { echo "SET SESSION sql_log_bin = 0;" && ACCOUNTS_MAY_EXIST=true account_sql && continue_history_sql "$gtid"; } >"$dir/$FIRST_START_SQL_NAME" ); then
+    log "cannot write $dir/$FIRST_START_SQL_NAME"
+    return 1
+  fi
+  log "the first start gives the copy this release's accounts and continues GTID ${gtid:-empty} ($FIRST_START_SQL_NAME)"
+}

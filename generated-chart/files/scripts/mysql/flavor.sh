@@ -6,6 +6,7 @@
 # Variables here are read by the scripts that source this file.
 # shellcheck disable=SC2034
 
+FLAVOR=mysql
 SERVER_BIN=mysqld
 CLIENT_BIN=mysql
 ADMIN_BIN=mysqladmin

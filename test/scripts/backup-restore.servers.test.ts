@@ -1,0 +1,107 @@
+// Backups that restore (issue 15), between real servers in Docker: the backup Job's script copies a
+// Ready replica into a destination directory (archive, sha256, manifest), and a new release whose
+// pod 0 is given that destination (restore.from) starts from it with its own passwords, takes
+// writes and seeds its replicas; a truncated or corrupt backup is refused before anything starts.
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, truncateSync, chownSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dockerAvailable, imageExists, LocalPods } from "../helpers/docker-pods.js";
+import { versions } from "../../scripts/lib/tools.js";
+import type { Flavor } from "../helpers/pod-scripts.js";
+
+const pins = versions();
+const flavors: { name: string; flavor: Flavor; image: string }[] = [
+  { name: "MySQL 9.7", flavor: "mysql", image: process.env.MYSQL_IMAGE ?? pins.LOCAL_IMAGE_MYSQL_9_7 },
+  { name: "MariaDB 11.8", flavor: "mariadb", image: process.env.MARIADB_IMAGE ?? pins.LOCAL_IMAGE_MARIADB_11_8 },
+  { name: "MariaDB 10.11", flavor: "mariadb", image: process.env.MARIADB_10_IMAGE ?? pins.LOCAL_IMAGE_MARIADB_10_11 },
+];
+const DEST = "/backups";
+const ROWS = 1000;
+/** The restored release's passwords: none is the backed-up release's. */
+const OTHER_PASSWORDS = { "mysql-root-password": "restored-root-0123", "mysql-replication-password": "restored-repl", "mysql-clone-password": "restored-clone", "mysql-password": "restored-app" };
+
+const manifestOf = (dir: string, name: string) => JSON.parse(readFileSync(join(dir, name, "manifest.json"), "utf8"));
+
+for (const f of flavors) {
+  describe(`${f.name}: backup and restore`, () => {
+    const source = new LocalPods(f.flavor, f.image);
+    const restored = new LocalPods(f.flavor, f.image);
+    const refused = new LocalPods(f.flavor, f.image);
+    const dest = mkdtempSync(join(tmpdir(), "backups-"));
+    chownSync(dest, 999, 999);
+    let name = "";
+    let sourceSums = "";
+
+    beforeAll(async () => {
+      if (!(await dockerAvailable())) throw new Error("Docker is not running: run bash infra/docker/ensure-docker.sh");
+      if (!(await imageExists(f.image))) throw new Error(`image ${f.image} is missing: run bash infra/images/db/build.sh`);
+      for (const p of [source, restored, refused]) await p.createNetwork();
+      for (const [k, v] of Object.entries(OTHER_PASSWORDS)) restored.setSecret(k, v);
+      await source.start(0);
+      await source.waitReady(0);
+      await source.sql(0, `CREATE TABLE appdb.t (id INT PRIMARY KEY, v VARCHAR(100)); INSERT INTO appdb.t WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < ${ROWS}) SELECT n, REPEAT('x', 100) FROM s;`);
+      await source.start(1);
+      await source.waitReady(1);
+      await source.waitFor(1, "SELECT COUNT(*) FROM appdb.t", String(ROWS));
+    });
+
+    afterAll(async () => {
+      for (const p of [source, restored, refused]) await p.destroy();
+    });
+
+    it("the backup Job copies a Ready replica, never the primary, into one complete backup: archive, sha256 and a manifest with its GTID position", async () => {
+      const job = await source.runJob("backup", "/opt/mysql-chart/scripts/backup.sh", { env: { BACKUP_DEST: DEST, REPLICAS: "2", CHART_VERSION: "test" }, writable: { [dest]: DEST } });
+      expect(job.exitCode, job.logs).toBe(0);
+      const names = readdirSync(dest);
+      expect(names, "one backup, nothing partial left").toHaveLength(1);
+      name = names[0];
+      expect(name).toMatch(/^\d{8}T\d{6}Z$/);
+      const m = manifestOf(dest, name);
+      expect(m.source).toBe("db-1.db.local");
+      expect(m.flavor).toBe(f.flavor);
+      const archive = readFileSync(join(dest, name, m.archive));
+      expect(m.size).toBe(archive.length);
+      expect(m.sha256).toBe(createHash("sha256").update(archive).digest("hex"));
+      const position = f.flavor === "mysql" ? "SELECT @@GLOBAL.gtid_executed" : "SELECT @@GLOBAL.gtid_slave_pos";
+      expect(m.gtid).toBe(await source.sql(1, position));
+      expect(m.serverVersion).toBe((await source.sql(0, "SELECT VERSION()")).match(/^\d+\.\d+\.\d+/)![0]);
+      sourceSums = await source.sql(0, "CHECKSUM TABLE appdb.t");
+    });
+
+    it("a new release restored from the latest backup holds its rows, answers to its own passwords, takes writes and seeds a replica", async () => {
+      expect(name, "the backup above").not.toBe("");
+      await restored.start(0, { env: { RESTORE_DEST: DEST, RESTORE_BACKUP: "latest" }, mounts: { [dest]: DEST } });
+      await restored.waitReady(0);
+      expect(await restored.logs(0)).toMatch(new RegExp(`restored from backup ${name}`));
+      // restored.sql logs in as root with this release's password (OTHER_PASSWORDS).
+      expect(await restored.sql(0, "CHECKSUM TABLE appdb.t")).toBe(sourceSums);
+      const app = await restored.appSql(0, "SELECT CURRENT_USER()");
+      expect(app.exitCode, app.stderr).toBe(0);
+      await restored.sql(0, "INSERT INTO appdb.t VALUES (0, 'after the restore')");
+      await restored.start(1);
+      await restored.waitReady(1);
+      await restored.waitFor(1, "SELECT v FROM appdb.t WHERE id = 0", "after the restore");
+      expect(await restored.sql(1, "SELECT COUNT(*) FROM appdb.t")).toBe(String(ROWS + 1));
+    });
+
+    it("a truncated backup, and one whose checksum does not match, are refused before anything starts, naming why", async () => {
+      expect(name, "the backup above").not.toBe("");
+      const archive = manifestOf(dest, name).archive as string;
+      const truncated = "20000101T000000Z";
+      const corrupt = "20000101T000001Z";
+      for (const copy of [truncated, corrupt]) cpSync(join(dest, name), join(dest, copy), { recursive: true });
+      truncateSync(join(dest, truncated, archive), 1000);
+      const bytes = readFileSync(join(dest, corrupt, archive));
+      bytes[bytes.length >> 1] ^= 0xff;
+      writeFileSync(join(dest, corrupt, archive), bytes);
+      for (const [copy, why] of [[truncated, /is 1000 bytes, the manifest says \d+: truncated/], [corrupt, /sha256 is [0-9a-f]{64}, the manifest says [0-9a-f]{64}: corrupt/]] as const) {
+        await refused.start(0, { env: { RESTORE_DEST: DEST, RESTORE_BACKUP: copy }, mounts: { [dest]: DEST } });
+        await expect(refused.waitReady(0, 60_000)).rejects.toThrow(/the container exited/);
+        expect(await refused.logs(0)).toMatch(why);
+        expect(existsSync(join(refused.dir, "data-0", "data")), "no data directory").toBe(false);
+      }
+    });
+  });
+}

@@ -1,0 +1,87 @@
+// The backup destination's layout (backup-store.sh): which backups are listed, which one "latest"
+// is, what makes one unfit to restore, and what retention removes.
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { runBash, sandbox } from "../helpers/pod-scripts.js";
+
+/** A backup NAME in DEST as backup.sh writes it: an archive and its manifest (sha256 of ARCHIVE). */
+async function fakeBackup(dest: string, name: string, archive = `data of ${name}\n`, flavor = "mysql") {
+  const dir = join(dest, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "data.tar.gz"), archive);
+  const { createHash } = await import("node:crypto");
+  const sha = createHash("sha256").update(archive).digest("hex");
+  writeFileSync(join(dir, "manifest.json"), `{\n  "name": "${name}",\n  "flavor": "${flavor}",\n  "serverVersion": "9.7.0",\n  "source": "db-1.db",\n  "gtid": "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5,4e11fa47-71ca-11e1-9e33-c80aa9429562:1-2",\n  "archive": "data.tar.gz",\n  "size": ${Buffer.byteLength(archive)},\n  "sha256": "${sha}"\n}\n`);
+}
+
+const store = (body: string) => runBash(sandbox("mysql", "db-0"), "backup-store.sh", body);
+
+describe("backup-store.sh", () => {
+  it("lists complete backups oldest first; a partial one or one without its manifest is not listed; latest is the newest", async () => {
+    const dest = mkdtempSync(join(tmpdir(), "dest-"));
+    for (const n of ["20260102T030405Z", "20251231T235959Z", "20260101T000000Z"]) await fakeBackup(dest, n);
+    await fakeBackup(dest, ".partial-20260103T000000Z");
+    mkdirSync(join(dest, "20260104T000000Z"));
+    const r = await store(`list_backups ${dest}; echo "latest: $(resolve_backup ${dest} latest)"; resolve_backup ${dest} 20260101T000000Z`);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toBe("20251231T235959Z\n20260101T000000Z\n20260102T030405Z\nlatest: 20260102T030405Z\n20260101T000000Z");
+    const none = await store(`resolve_backup ${mkdtempSync(join(tmpdir(), "empty-"))} latest`);
+    expect(none.exitCode).toBe(1);
+  });
+
+  it("describes each complete backup on one line: name, size, source and GTID position", async () => {
+    const dest = mkdtempSync(join(tmpdir(), "dest-"));
+    await fakeBackup(dest, "20260102T030405Z", "0123456789");
+    await fakeBackup(dest, "20260101T000000Z", "01234");
+    await fakeBackup(dest, ".partial-20260103T000000Z");
+    const r = await store(`describe_backups ${dest}`);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const gtid = "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5,4e11fa47-71ca-11e1-9e33-c80aa9429562:1-2";
+    expect(r.stdout).toBe(`20260101T000000Z  5 bytes  from db-1.db  at ${gtid}\n20260102T030405Z  10 bytes  from db-1.db  at ${gtid}`);
+  });
+
+  it("reads a manifest's strings (a GTID set with commas) and numbers", async () => {
+    const dest = mkdtempSync(join(tmpdir(), "dest-"));
+    await fakeBackup(dest, "20260102T030405Z", "0123456789");
+    const r = await store(`f=${dest}/20260102T030405Z/manifest.json; manifest_field "$f" gtid; manifest_field "$f" size; manifest_field "$f" archive`);
+    expect(r.stdout).toBe("3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5,4e11fa47-71ca-11e1-9e33-c80aa9429562:1-2\n10\ndata.tar.gz");
+  });
+
+  it("finds nothing wrong with a whole backup, and names what is wrong with a truncated, corrupt, foreign or unfinished one", async () => {
+    const dest = mkdtempSync(join(tmpdir(), "dest-"));
+    await fakeBackup(dest, "whole");
+    await fakeBackup(dest, "truncated");
+    writeFileSync(join(dest, "truncated", "data.tar.gz"), "data");
+    await fakeBackup(dest, "corrupt", "data of corrupt\n");
+    writeFileSync(join(dest, "corrupt", "data.tar.gz"), "data of CORRUPT\n");
+    await fakeBackup(dest, "mariadb", "x", "mariadb");
+    mkdirSync(join(dest, "unfinished"));
+    const problems = async (name: string) => (await store(`backup_problems ${dest} ${name}`)).stdout;
+    expect(await problems("whole")).toBe("");
+    expect(await problems("truncated")).toMatch(/archive is 4 bytes, the manifest says 18: truncated/);
+    expect(await problems("corrupt")).toMatch(/sha256 is [0-9a-f]{64}, the manifest says [0-9a-f]{64}: corrupt/);
+    expect(await problems("mariadb")).toMatch(/a backup of a mariadb server; this release runs mysql/);
+    expect((await store(`backup_problems ${dest} whole 9.7.2`)).stdout).toBe("");
+    expect((await store(`backup_problems ${dest} whole 8.4.6`)).stdout).toMatch(/a backup of server version 9.7.0; this release's image runs 8.4.6/);
+    expect(await problems("unfinished")).toMatch(/has no manifest.json: not a complete backup/);
+  });
+
+  it("retention keeps the newest N, removes those older than D days, never the newest one, and removes interrupted backups' leftovers", async () => {
+    const dest = mkdtempSync(join(tmpdir(), "dest-"));
+    const names = ["20200101T000000Z", "20200102T000000Z", "20200103T000000Z", "20200104T000000Z"];
+    for (const n of names) await fakeBackup(dest, n);
+    mkdirSync(join(dest, ".partial-20200105T000000Z"));
+    const byCount = await store(`prune_backups ${dest} 2 0; remove_partial_backups ${dest}`);
+    expect(byCount.exitCode, byCount.stderr).toBe(0);
+    expect(readdirSync(dest).sort()).toEqual(names.slice(2));
+    // All are years old: age alone removes every one but the newest.
+    const byAge = await store(`prune_backups ${dest} 0 30`);
+    expect(byAge.exitCode, byAge.stderr).toBe(0);
+    expect(readdirSync(dest)).toEqual([names[3]]);
+    const none = await store(`prune_backups ${dest} 0 0`);
+    expect(none.exitCode).toBe(0);
+    expect(readdirSync(dest)).toEqual([names[3]]);
+  });
+});
