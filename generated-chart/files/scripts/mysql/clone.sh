@@ -73,10 +73,9 @@ FINISH_SQL_INIT_FILE="init-file"
 clone_instance() {
   local dir=${1:?clone_instance needs DIR} donor=${2:?clone_instance needs DONOR} port=${3:?clone_instance needs PORT}
   local how=${4:?clone_instance needs HOW} finish=${5-} clone_sql
-  local sock="$RUN_DIR/clone.sock" cnf="$RUN_DIR/clone-client.cnf" init_file="$RUN_DIR/clone-finish.sql"
-  local root_pw out status state error source bytes restart_args=()
+  local sock="$RUN_DIR/clone.sock" cnf="$RUN_DIR/clone-client.cnf"
+  local out status state error source bytes
   clone_sql=$(cat) || { discard_clone_target; return 1; }
-  root_pw=$(read_secret mysql-root-password) || { discard_clone_target; return 1; }
 
   flavor_prepare_clone_target "$dir" || { discard_clone_target; return 1; }
   # The server below ends with the clone, one way or the other.
@@ -110,22 +109,13 @@ SQL
     return 1
   fi
 
+  local init_sql=""
   if [[ "$how" == "$FINISH_SQL_INIT_FILE" ]]; then
-    # It holds passwords: the pod's own run directory, readable by this user only, removed below.
-    ( umask 077 && printf '%s\n' "$finish" >"$init_file" ) || { log "cannot write $init_file"; return 1; }
-    restart_args=(--init-file="$init_file")
+    init_sql=$finish
     finish=""
   fi
   log "restarting on the cloned data to finish recovery"
-  CLIENT_SOCKET=$sock write_client_cnf "$cnf" root "$root_pw" || return 1
-  start_temp_server "$dir" "$sock" "${FLAVOR_SKIP_REPLICA_START[@]}" "${restart_args[@]}" || { log "server did not start on the cloned data"; rm -f "$init_file"; return 1; }
-  if ! wait_for_server "$cnf" 900 "server on the cloned data"; then
-    log "the server on the cloned data does not answer as root (with an init file, its error is in the log above)"
-    stop_temp_server "$cnf"
-    rm -f "$init_file"
-    return 1
-  fi
-  rm -f "$init_file"
+  start_copy "$dir" "$sock" "$cnf" "$init_sql" "the cloned data" || return 1
   status=$(sql "$cnf" <<<"SELECT STATE, ERROR_NO, SOURCE FROM performance_schema.clone_status") || status=""
   bytes=$(sql "$cnf" <<<"SELECT COALESCE(SUM(DATA), 0) FROM performance_schema.clone_progress") || bytes="?"
   CLONED_GTID_SET=$(sql_value "$cnf" "SELECT @@GLOBAL.gtid_executed") || CLONED_GTID_SET="?"
@@ -244,24 +234,37 @@ flavor_copy_position() {
 # backed-up release's until then) that gives it this release's accounts and forgets where its
 # source replicated from; its GTID set (GTID) is where the new history continues.
 flavor_restore_finish() {
-  local dir=${1:?flavor_restore_finish needs DIR} sock="$RUN_DIR/restore.sock" cnf="$RUN_DIR/restore-client.cnf" init="$RUN_DIR/restore-first.sql" pw
-  pw=$(read_secret mysql-root-password) || return 1
-  if ! ( umask 077 && { echo "SET SESSION sql_log_bin = 0;"; ACCOUNTS_MAY_EXIST=true account_sql && echo "RESET REPLICA ALL;"; } >"$init" ); then
-    log "cannot write $init"
-    return 1
-  fi
-  CLIENT_SOCKET=$sock write_client_cnf "$cnf" root "$pw" || return 1
+  local dir=${1:?flavor_restore_finish needs DIR} cnf="$RUN_DIR/restore-client.cnf" init_sql
+  init_sql=$(echo "SET SESSION sql_log_bin = 0;" && ACCOUNTS_MAY_EXIST=true account_sql && echo "RESET REPLICA ALL;") \
+    || { log "cannot build the restored copy's first statements"; return 1; }
   # A server identity of its own (a new one is made at the start), not the backed-up server's.
   rm -f "$dir/auto.cnf"
   log "starting the restored copy once (GTID ${2:-empty}) to give it this release's accounts"
-  start_temp_server "$dir" "$sock" "${FLAVOR_SKIP_REPLICA_START[@]}" --init-file="$init" || { log "the server did not start on the restored copy"; rm -f "$init"; return 1; }
-  if ! wait_for_server "$cnf" 900 "server on the restored copy"; then
-    log "the restored copy does not answer as root (its init file's error is in the log above)"
-    stop_temp_server "$cnf"
-    rm -f "$init"
-    return 1
-  fi
-  rm -f "$init"
+  start_copy "$dir" "$RUN_DIR/restore.sock" "$cnf" "$init_sql" "the restored copy" || return 1
   stop_temp_server "$cnf"
   rm -f "$cnf"
+}
+
+# start_copy DIR SOCK CNF INIT_SQL WHAT: start a temporary server on the copied data in DIR (a
+# clone, a restored backup) and wait until it answers as root with the Secret's password through
+# CNF (written here). INIT_SQL, when given, runs as its init file: before anyone connects, the only
+# way in while its accounts are another server's. On failure the server is stopped; 1.
+start_copy() {
+  local dir=${1:?start_copy needs DIR} sock=${2:?start_copy needs SOCK} cnf=${3:?start_copy needs CNF} init_sql=${4-} what=${5:?start_copy needs WHAT}
+  local init_file="$RUN_DIR/copy-init.sql" root_pw args=()
+  root_pw=$(read_secret mysql-root-password) || return 1
+  CLIENT_SOCKET=$sock write_client_cnf "$cnf" root "$root_pw" || return 1
+  if [[ -n "$init_sql" ]]; then
+    # It holds passwords: the pod's own run directory, readable by this user only, removed below.
+    ( umask 077 && printf '%s\n' "$init_sql" >"$init_file" ) || { log "cannot write $init_file"; return 1; }
+    args=(--init-file="$init_file")
+  fi
+  start_temp_server "$dir" "$sock" "${FLAVOR_SKIP_REPLICA_START[@]}" "${args[@]}" || { log "the server did not start on $what"; rm -f "$init_file"; return 1; }
+  if ! wait_for_server "$cnf" 900 "server on $what"; then
+    log "the server on $what does not answer as root (with an init file, its error is in the log above)"
+    stop_temp_server "$cnf"
+    rm -f "$init_file"
+    return 1
+  fi
+  rm -f "$init_file"
 }
