@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README "Test"; .ci/run runs exactly this). From a fresh machine it
-# installs what it needs, then runs every tier in order, fastest first:
+# installs what it needs, then runs every tier, fastest first (cluster and publish-install beside
+# local, which uses no cluster; e2e alone, as it needs the node's whole capacity):
 #   fast    generator, render, schema, lint, OpenAPI validation, script decisions
 #   publish npm run package, signing, a chart repository and an OCI registry on loopback
 #   local   the in-pod scripts between real database servers in Docker
@@ -32,6 +33,20 @@ parse_args() {
 wants() { [[ ",$TIERS," == *",$1,"* ]]; }
 
 PREBUILD_PID=""
+CLUSTER_TIERS_LOG="$CACHE_DIR/logs/cluster-tiers.log"
+
+# cluster_tiers: the tiers that need the cluster but not the e2e tier's capacity: the cluster's
+# smoke test, then the published chart installed by repository name and by OCI reference (which
+# needs the images loaded). Never beside the e2e tier: its releases' CPU requests would leave the
+# suites' pods Pending. Returns non-zero when either failed.
+cluster_tiers() {
+  local rc=0
+  if wants cluster; then vitest_tier cluster || rc=1; fi
+  if wants e2e && wants publish; then
+    REQUIRE_CLUSTER=1 vitest_tier publish-install test/publish/install-from-repository.test.ts || rc=1
+  fi
+  return "$rc"
+}
 PREBUILD_LOG="$CACHE_DIR/logs/prebuild-images.log"
 
 # start_prebuild: build the database images and the kind node image in the background while the
@@ -81,28 +96,41 @@ main() {
     vitest_tier publish --exclude test/publish/install-from-repository.test.ts || status=1
   fi
   finish_prebuild
+  local cluster_tiers_pid=""
+  if wants cluster || wants e2e; then
+    hold_cluster_lock || die "cannot take the cluster lock"
+    bash infra/cluster/up.sh
+    export KUBECONFIG="$CACHE_DIR/kind-${CLUSTER_NAME:-mysql-chart}.kubeconfig"
+    remove_leftover_test_namespaces || die "cannot remove the namespaces of an earlier test run"
+    # Namespaces this run makes carry its id (createNamespace), for the next run's clean-up.
+    MYSQL_CHART_TEST_RUN="$(date -u +%Y%m%dT%H%M%SZ)-$$"
+    export MYSQL_CHART_TEST_RUN
+    if wants e2e; then
+      bash infra/docker/ensure-docker.sh
+      bash infra/images/db/build.sh mysql-9.7
+      bash infra/images/db/build.sh mariadb-11.8
+      bash infra/images/db/build.sh mariadb-10.11
+      bash infra/images/db/build.sh mysqld-exporter
+      bash infra/cluster/load-image.sh "$LOCAL_IMAGE_MYSQL_9_7" "$LOCAL_IMAGE_MARIADB_11_8" "$LOCAL_IMAGE_MARIADB_10_11" "$LOCAL_IMAGE_EXPORTER"
+    fi
+    # The cluster's smoke test and the published chart's installs use the cluster only; the local
+    # tier uses Docker containers only: they run side by side.
+    log "tiers cluster and publish-install: running beside the local tier (log: $CLUSTER_TIERS_LOG)"
+    mkdir -p "$(dirname "$CLUSTER_TIERS_LOG")"
+    cluster_tiers >"$CLUSTER_TIERS_LOG" 2>&1 &
+    cluster_tiers_pid=$!
+  fi
   if wants local; then
     bash infra/docker/ensure-docker.sh
     bash infra/images/db/build.sh all
     vitest_tier local || status=1
   fi
-  if wants cluster || wants e2e; then
-    bash infra/cluster/up.sh
-    export KUBECONFIG="$CACHE_DIR/kind-${CLUSTER_NAME:-mysql-chart}.kubeconfig"
+  if [[ -n $cluster_tiers_pid ]]; then
+    wait "$cluster_tiers_pid" || status=1
+    log "tiers cluster and publish-install, as they ran:"
+    cat "$CLUSTER_TIERS_LOG"
   fi
-  if wants cluster; then vitest_tier cluster || status=1; fi
   if wants e2e; then
-    bash infra/docker/ensure-docker.sh
-    bash infra/images/db/build.sh mysql-9.7
-    bash infra/images/db/build.sh mariadb-11.8
-    bash infra/images/db/build.sh mariadb-10.11
-    bash infra/images/db/build.sh mysqld-exporter
-    bash infra/cluster/load-image.sh "$LOCAL_IMAGE_MYSQL_9_7" "$LOCAL_IMAGE_MARIADB_11_8" "$LOCAL_IMAGE_MARIADB_10_11" "$LOCAL_IMAGE_EXPORTER"
-    if wants publish; then
-      # Installing by repository name and by OCI reference needs the cluster and the images. Not
-      # beside the e2e tier: its releases' CPU requests would leave the suites' pods Pending.
-      REQUIRE_CLUSTER=1 vitest_tier publish-install test/publish/install-from-repository.test.ts || status=1
-    fi
     # The report holds this run's phases only (the suites append to it).
     rm -f "${E2E_REPORT:-.tmp/e2e-report.json}"
     vitest_tier e2e || status=1

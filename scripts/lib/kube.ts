@@ -52,10 +52,19 @@ export async function kubectl(k: Kube, args: string[], opts: { input?: string; a
 /** The one switch that keeps test namespaces for debugging: KEEP_NAMESPACES=1. */
 export const keepNamespaces = () => process.env.KEEP_NAMESPACES === "1";
 
+/**
+ * The label a namespace made during a run of the test command carries (value: that run's id, from
+ * MYSQL_CHART_TEST_RUN). The next run deletes every namespace carrying it before its cluster tiers
+ * (scripts/lib/tiers.sh), so an interrupted run's releases cannot hold the node's CPU.
+ */
+export const TEST_RUN_LABEL = "mysql-chart-toolkit/test-run";
+
 /** A new namespace named PREFIX-<random>, once its default ServiceAccount (which pods need) exists. */
 export async function createNamespace(k: Kube, prefix: string): Promise<string> {
   const name = `${prefix}-${randomBytes(3).toString("hex")}`;
   await kubectl(k, ["create", "namespace", name]);
+  const run = process.env.MYSQL_CHART_TEST_RUN;
+  if (run) await kubectl(k, ["label", "namespace", name, `${TEST_RUN_LABEL}=${run}`]);
   await waitFor(`serviceaccount default in ${name}`, async () => (await kubectl(k, ["get", "serviceaccount", "default", "-n", name], { allowFailure: true })).exitCode === 0, {
     timeoutMs: 30_000,
     intervalMs: 500,
