@@ -115,10 +115,10 @@ describe("prepare-data.sh", () => {
   it("readies the flavor's clone target (MySQL: the empty instance) before waiting for a donor, so the clone starts once one is Ready", async () => {
     const s = sandbox("mysql", "db-1");
     const sleepStub = `sleep() { echo "wait for donor" >>"$RUN_DIR/calls"; echo db-0 >"$FAKE_API_DIR/ready"; }`;
-    const prepare = `flavor_prepare_clone_target() { echo "prepare $1" >>"$RUN_DIR/calls"; }`;
+    const prepare = `flavor_prepare_clone_target() { echo "prepare" >>"$RUN_DIR/calls"; }`;
     const r = await runBash(s, "prepare-data.sh", `${cloneStub}\n${sleepStub}\n${prepare}\nmain`, { FAKE_API_DIR: s.api.state });
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(calls(s)).toBe(`prepare ${s.dataRoot}/data.staging\nwait for donor\nclone db-0.db.ns into ${s.dataRoot}/data.staging\n`);
+    expect(calls(s)).toBe(`prepare\nwait for donor\nclone db-0.db.ns into ${s.dataRoot}/data.staging\n`);
   });
 
   it("without the API's answer about pods (no permission), clones the previous pod as under OrderedReady", async () => {
@@ -135,10 +135,12 @@ describe("prepare-data.sh", () => {
     podsReady(s, ["db-0"]);
     mkdirSync(join(s.dataRoot, "data.staging"), { recursive: true });
     writeFileSync(join(s.dataRoot, "data.staging/partial.ibd"), "half");
-    const r = await runBash(s, "prepare-data.sh", `flavor_clone_into() { if [[ -e "$1/partial.ibd" ]]; then echo present; else echo gone; fi >>"$RUN_DIR/calls"; mkdir -p "$1/mysql"; }\nmain`);
+    // MySQL's empty recipient instance of the interrupted attempt, too.
+    mkdirSync(join(s.dataRoot, "clone-recipient/mysql"), { recursive: true });
+    const r = await runBash(s, "prepare-data.sh", `flavor_clone_into() { for f in "$1/partial.ibd" "$CLONE_RECIPIENT_DIR"; do if [[ -e "$f" ]]; then echo present; else echo gone; fi; done >>"$RUN_DIR/calls"; mkdir -p "$1/mysql"; }\nmain`);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/discarding a half-finished attempt/);
-    expect(calls(s)).toBe("gone\n");
+    expect(calls(s)).toBe("gone\ngone\n");
     expect(existsSync(join(s.dataRoot, "data/partial.ibd"))).toBe(false);
   });
 

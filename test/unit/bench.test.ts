@@ -67,10 +67,10 @@ describe("the benchmark's clone timing, read from a new replica's prepare-data l
 
   it("MySQL: from the CLONE statement to its answer, with the bytes clone_progress counted; the last attempt counts", () => {
     const log = [
-      `${at(0)} 2026-12-01T00:00:00Z [prepare-data] cloning from mysql-1.mysql.ns.svc.cluster.local:3306`,
+      `${at(0)} 2026-12-01T00:00:00Z [prepare-data] cloning from mysql-1.mysql.ns.svc.cluster.local:3306 into /var/lib/mysql/data.staging`,
       `${at(1)} 2026-12-01T00:00:01Z [prepare-data] clone did not complete: state=Failed error=3862`,
-      `${at(10)} 2026-12-01T00:00:10Z [prepare-data] cloning from mysql-3.mysql.ns.svc.cluster.local:3306`,
-      `${at(12.5)} 2026-12-01T00:00:12Z [prepare-data] clone statement answered: ERROR 3707`,
+      `${at(10)} 2026-12-01T00:00:10Z [prepare-data] cloning from mysql-3.mysql.ns.svc.cluster.local:3306 into /var/lib/mysql/data.staging`,
+      `${at(12.5)} 2026-12-01T00:00:12Z [prepare-data] clone statement answered: OK`,
       `${at(20)} 2026-12-01T00:00:20Z [prepare-data] clone completed from mysql-3.mysql:3306: 250000000 bytes copied`,
     ].join("\n");
     expect(cloneTransfer(log, CLONE_MARKERS.mysql)).toEqual({ donor: 3, bytes: 250_000_000, seconds: 2.5 });

@@ -72,7 +72,7 @@ clone_with_retries() {
   # What the flavor can ready before a donor is chosen is readied meanwhile (MySQL: the empty
   # instance the clone lands in); a failure here is retried by the clone itself.
   if declare -F flavor_prepare_clone_target >/dev/null; then
-    flavor_prepare_clone_target "$STAGING_DIR" || log "could not ready the clone's target yet; the clone tries again"
+    flavor_prepare_clone_target || log "could not ready the clone's target yet; the clone tries again"
   fi
   donor=$(choose_donor "$ordinal") || die "no donor for $POD_NAME"
   copy_with_retries "$(peer_host "$donor")" flavor_clone_into \
@@ -111,13 +111,13 @@ main() {
   check_secrets $keys
   if [[ -d "$DATADIR" ]]; then
     log "data directory $DATADIR exists: keeping it"
-    rm -rf "$STAGING_DIR"
+    rm -rf "$STAGING_DIR" "$CLONE_RECIPIENT_DIR"
     record_holds_data "$ordinal"
     return 0
   fi
-  if [[ -e "$STAGING_DIR" ]]; then
+  if [[ -e "$STAGING_DIR" || -e "$CLONE_RECIPIENT_DIR" ]]; then
     log "discarding a half-finished attempt in $STAGING_DIR"
-    rm -rf "$STAGING_DIR"
+    rm -rf "$STAGING_DIR" "$CLONE_RECIPIENT_DIR"
   fi
   if (( ordinal == 0 )); then
     prepare_primary

@@ -9,6 +9,14 @@ DATADIR=${DATADIR:-$DATA_ROOT/data}
 # A data directory is built here and renamed to DATADIR only when complete, so a
 # half-finished initialisation or clone is never started from.
 STAGING_DIR=${STAGING_DIR:-$DATA_ROOT/data.staging}
+# MySQL's clone lands in STAGING_DIR from a temporary server on an empty instance here (the clone
+# plugin copies only into a running server). Never data: removed after every clone, and with any
+# half-finished attempt.
+CLONE_RECIPIENT_DIR=${CLONE_RECIPIENT_DIR:-$DATA_ROOT/clone-recipient}
+# Where a clone records, in the data directory it made, its donor, GTID position, bytes and
+# duration (read by the sidecar and the tests, kept for people). Used by the flavors' clone.sh.
+# shellcheck disable=SC2034
+CLONE_RECORD_NAME=mysql-chart-clone.info
 RUN_DIR=${RUN_DIR:-/run/mysqld}
 CONF_DIR=${CONF_DIR:-/etc/mysql-chart/active}
 CONF_SRC=${CONF_SRC:-/etc/mysql-chart/conf}
@@ -340,8 +348,9 @@ TEMP_SERVER_PID=""
 start_temp_server() {
   local dir=${1:?start_temp_server needs DIR} sock=${2:?start_temp_server needs SOCKET}; shift 2
   rm -f "$sock"
+  # Its output goes to stderr (the log), never to a caller's $(...), which would wait for it.
   "$SERVER_BIN" --defaults-file="$MY_CNF" --datadir="$dir" --skip-networking \
-    --socket="$sock" --pid-file="$sock.pid" "$@" &
+    --socket="$sock" --pid-file="$sock.pid" "$@" >&2 &
   TEMP_SERVER_PID=$!
   local start=$SECONDS
   until [[ -S "$sock" ]]; do

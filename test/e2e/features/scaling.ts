@@ -5,15 +5,8 @@ import { expect, it } from "vitest";
 import { kubectl, waitFor } from "../../../scripts/lib/kube.js";
 import { type E2e, TIMEOUTS } from "../context.js";
 
-/** Where pod ORDINAL's data came from, by the clone's own record: donor, end time, bytes, duration. */
+/** Where pod ORDINAL's data came from, by the clone's record in its data directory: donor, end time, bytes, duration. */
 async function cloneRecord(e: E2e, ordinal: number): Promise<{ donor: string; ended: string; bytes: string; ms: number }> {
-  if (e.flavor === "mysql") {
-    const q = "SELECT STATE, SOURCE, END_TIME, TIMESTAMPDIFF(MICROSECOND, BEGIN_TIME, END_TIME) DIV 1000 FROM performance_schema.clone_status";
-    const [state, source, ended, ms] = (await e.sql(ordinal, q)).split("\t");
-    expect(state).toBe("Completed");
-    const bytes = await e.sql(ordinal, "SELECT COALESCE(SUM(DATA), 0) FROM performance_schema.clone_progress");
-    return { donor: source.replace(/:\d+$/, ""), ended, bytes, ms: Number(ms) };
-  }
   const r = await kubectl(e.k, ["exec", "-n", e.namespace, e.pod(ordinal), "-c", e.container, "--", "cat", "/var/lib/mysql/data/mysql-chart-clone.info"]);
   const field = (k: string) => new RegExp(`^${k}=(.*)$`, "m").exec(r.stdout)?.[1] ?? "";
   return { donor: field("donor"), ended: field("completed"), bytes: field("bytes"), ms: Number(field("seconds")) * 1000 };

@@ -37,8 +37,6 @@ CLONE_ACCOUNT_HOST=localhost
 CLONE_GRANTS="RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR, SLAVE MONITOR"
 # The probes' account reads SHOW SLAVE STATUS.
 MONITOR_GRANTS="SLAVE MONITOR"
-# Where a clone records its donor and GTID position (read by the sidecar, kept for people).
-CLONE_RECORD_NAME=mysql-chart-clone.info
 
 # flavor_initialize_datadir DIR: create the system tables in the new directory DIR.
 flavor_initialize_datadir() {

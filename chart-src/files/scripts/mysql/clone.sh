@@ -1,42 +1,43 @@
 #!/usr/bin/env bash
 # clone.sh (MySQL 9.7 / 8.4): how a new replica copies its donor before its first start: the
-# clone plugin's CLONE INSTANCE, run from a temporary server on the staging directory.
+# clone plugin's CLONE INSTANCE ... DATA DIRECTORY, run from a temporary server on an empty
+# instance (CLONE_RECIPIENT_DIR) into the staging directory. The copy is not started here: the
+# server's own first start finishes its recovery (a start saved per new replica).
 # prepare-data.sh calls flavor_clone_into (and retries it). Sourced after lib.sh and flavor.sh.
 
-# The staging directory whose empty instance runs, ready to clone into (flavor_prepare_clone_target).
-CLONE_TARGET=""
-# The GTID set of the last copy clone_instance made ("?" when it could not be read).
-CLONED_GTID_SET="?"
-
-# flavor_prepare_clone_target DIR: create an empty instance in DIR and start its temporary server,
-# so that the clone starts the moment a donor is Ready: prepare-data.sh calls it before waiting
-# for one (on a new installation, while the primary initialises). Kept while it runs; 1 on failure.
+# flavor_prepare_clone_target: create the empty instance in CLONE_RECIPIENT_DIR and start its
+# temporary server, so that the clone starts the moment a donor is Ready: prepare-data.sh calls it
+# before waiting for one (on a new installation, while the primary initialises). Kept while it
+# runs; 1 on failure.
 flavor_prepare_clone_target() {
-  local dir=${1:?flavor_prepare_clone_target needs DIR} sock="$RUN_DIR/clone.sock" cnf="$RUN_DIR/clone-client.cnf"
-  if [[ "$CLONE_TARGET" == "$dir" && -d "$dir/mysql" && -n "$TEMP_SERVER_PID" ]] && kill -0 "$TEMP_SERVER_PID" 2>/dev/null \
+  local dir=$CLONE_RECIPIENT_DIR sock="$RUN_DIR/clone.sock" cnf="$RUN_DIR/clone-client.cnf"
+  if [[ -d "$dir/mysql" && -n "$TEMP_SERVER_PID" ]] && kill -0 "$TEMP_SERVER_PID" 2>/dev/null \
       && sql "$cnf" <<<"SELECT 1" >/dev/null 2>&1; then
     return 0
   fi
   discard_clone_target
-  log "creating an empty instance in $dir to clone into"
+  log "creating an empty instance in $dir to clone from"
   flavor_initialize_datadir "$dir"
   CLIENT_SOCKET=$sock write_client_cnf "$cnf" root "" || return 1
   start_temp_server "$dir" "$sock" "${FLAVOR_SKIP_REPLICA_START[@]}" || { log "temporary server did not start"; return 1; }
-  wait_for_server "$cnf" 300 "temporary server" || { stop_temp_server "$cnf"; return 1; }
-  CLONE_TARGET=$dir
+  wait_for_server "$cnf" 300 "temporary server" || { discard_clone_target; return 1; }
 }
 
-# discard_clone_target: stop the empty instance's server (its directory is then discarded).
+# discard_clone_target: end the empty instance's server and remove its directory. It holds
+# nothing (the clone went elsewhere), so it is killed rather than shut down.
 discard_clone_target() {
-  stop_temp_server "$RUN_DIR/clone-client.cnf"
-  CLONE_TARGET=""
+  if [[ -n "$TEMP_SERVER_PID" ]]; then
+    kill -KILL "$TEMP_SERVER_PID" 2>/dev/null || true
+    wait "$TEMP_SERVER_PID" 2>/dev/null || true
+    TEMP_SERVER_PID=""
+  fi
+  rm -rf "$CLONE_RECIPIENT_DIR" "$RUN_DIR/clone-client.cnf"
 }
 
 # flavor_clone_into DIR DONOR_HOST [FINISH_SQL]: fill DIR with a copy of the donor's data with
-# the clone plugin (CLONE INSTANCE FROM the donor into a temporary server on DIR); 1 on any
-# failure. The clone also carries the donor's GTID set, so the replica later auto-positions.
-# FINISH_SQL runs on the copy before it is shut down (recover-primary.sh's last step). 2 when the
-# donor is busy with another clone (copy_with_retries asks again).
+# the clone plugin; 1 on any failure. The clone also carries the donor's GTID set, so the replica
+# later auto-positions. FINISH_SQL, when given (recover-primary.sh's last step), runs on the copy,
+# started once for it. 2 when the donor is busy with another clone (copy_with_retries asks again).
 # Called under `||` (errexit is off inside): every step's failure is checked here.
 flavor_clone_into() {
   local dir=${1:?flavor_clone_into needs DIR} donor=${2:?flavor_clone_into needs DONOR_HOST} finish_sql=${3-}
@@ -55,7 +56,8 @@ flavor_clone_into() {
 SET GLOBAL clone_ssl_ca = $(sql_string "$TLS_DIR/ca.crt");
 SET GLOBAL clone_ssl_cert = $(sql_string "$TLS_DIR/tls.crt");
 SET GLOBAL clone_ssl_key = $(sql_string "$TLS_DIR/tls.key");
-CLONE INSTANCE FROM $(sql_string "$CLONE_USER")@$(sql_string "$donor"):$DB_PORT IDENTIFIED BY $(sql_string "$clone_pw") REQUIRE SSL;
+CLONE INSTANCE FROM $(sql_string "$CLONE_USER")@$(sql_string "$donor"):$DB_PORT IDENTIFIED BY $(sql_string "$clone_pw")
+  DATA DIRECTORY = $(sql_string "$dir") REQUIRE SSL;
 SQL
 }
 
@@ -64,25 +66,24 @@ SQL
 FINISH_SQL_RUNS_AFTER=after
 FINISH_SQL_INIT_FILE="init-file"
 
-# clone_instance DIR DONOR PORT HOW FINISH < CLONE_SQL: the clone proper, into the empty instance of
-# DIR (flavor_prepare_clone_target), with CLONE_SQL (the TLS settings and CLONE INSTANCE). The
-# copy is then started once to finish its recovery, with FINISH run as HOW says
-# (FINISH_SQL_RUNS_AFTER or FINISH_SQL_INIT_FILE), and logged into as root with the Secret's
-# password. 1 on any failure, 2 when the donor is busy with another clone.
+# clone_instance DIR DONOR PORT HOW FINISH < CLONE_SQL: the clone proper, from the empty instance's
+# server (flavor_prepare_clone_target) with CLONE_SQL (the TLS settings and CLONE INSTANCE ...
+# DATA DIRECTORY = DIR), then the clone record written into DIR (CLONE_RECORD_NAME). With FINISH,
+# the copy is started once, FINISH run as HOW says (FINISH_SQL_RUNS_AFTER or
+# FINISH_SQL_INIT_FILE), logged into as root with the Secret's password, and shut down.
+# 1 on any failure, 2 when the donor is busy with another clone.
 clone_instance() {
   local dir=${1:?clone_instance needs DIR} donor=${2:?clone_instance needs DONOR} port=${3:?clone_instance needs PORT}
   local how=${4:?clone_instance needs HOW} finish=${5-} clone_sql
-  local sock="$RUN_DIR/clone.sock" cnf="$RUN_DIR/clone-client.cnf"
-  local out status state error source bytes
+  local cnf="$RUN_DIR/clone-client.cnf" copy_cnf="$RUN_DIR/copy-client.cnf"
+  local out status state error source micros bytes
   clone_sql=$(cat) || { discard_clone_target; return 1; }
 
-  flavor_prepare_clone_target "$dir" || { discard_clone_target; return 1; }
-  # The server below ends with the clone, one way or the other.
-  CLONE_TARGET=""
+  flavor_prepare_clone_target || { discard_clone_target; return 1; }
+  # CLONE ... DATA DIRECTORY creates DIR itself and refuses one that exists.
+  rm -rf "$dir" || { discard_clone_target; return 1; }
 
-  log "cloning from $donor:$port"
-  # The server replaces its data with the donor's; having no supervisor to restart it,
-  # it then reports ER 3707 and shuts down. The next start finishes the clone.
+  log "cloning from $donor:$port into $dir"
   out=$(sql "$cnf" 2>&1 <<SQL
 SET GLOBAL clone_valid_donor_list = $(sql_string "$donor:$port");
 $clone_sql
@@ -92,43 +93,47 @@ SQL
   # 3634: the donor serves one clone at a time and serves another (replicas started side by side
   # ask at once); it refused before anything was copied, so the empty instance stays for the next try.
   if [[ "$out" == *"ERROR 3862"*"3634"* ]]; then
-    CLONE_TARGET=$dir
+    rm -rf "$dir"
     return 2
   fi
-  # Any answer but 3707 (the clone done, the server unable to restart itself) is a failed clone:
-  # the server keeps running, and the attempt is discarded at once.
-  if [[ -n "$out" && "$out" != *"ERROR 3707"* ]]; then
+  if [[ -n "$out" ]]; then
     log "the clone from $donor failed"
     discard_clone_target
     return 1
   fi
-  if ! wait_temp_server_exit 300; then
-    log "the server kept running after CLONE: the clone did not replace its data"
-    stop_temp_server "$cnf"
-    return 1
-  fi
-
-  local init_sql=""
-  if [[ "$how" == "$FINISH_SQL_INIT_FILE" ]]; then
-    init_sql=$finish
-    finish=""
-  fi
-  log "restarting on the cloned data to finish recovery"
-  start_copy "$dir" "$sock" "$cnf" "$init_sql" "the cloned data" || return 1
-  status=$(sql "$cnf" <<<"SELECT STATE, ERROR_NO, SOURCE FROM performance_schema.clone_status") || status=""
+  # '|' between the fields: a tab is whitespace to read, which would merge an empty field away.
+  status=$(sql "$cnf" <<<"SELECT CONCAT_WS('|', STATE, ERROR_NO, SOURCE, TIMESTAMPDIFF(MICROSECOND, BEGIN_TIME, END_TIME)) FROM performance_schema.clone_status") || status=""
   bytes=$(sql "$cnf" <<<"SELECT COALESCE(SUM(DATA), 0) FROM performance_schema.clone_progress") || bytes="?"
-  CLONED_GTID_SET=$(sql_value "$cnf" "SELECT @@GLOBAL.gtid_executed") || CLONED_GTID_SET="?"
-  if [[ -n "$finish" ]] && ! sql "$cnf" <<<"$finish"; then
-    log "the statements finishing the copy failed"
-    stop_temp_server "$cnf"
-    return 1
-  fi
-  stop_temp_server "$cnf"
-  rm -f "$cnf"
-  IFS=$'\t' read -r state error source <<<"$status"
-  if [[ "$state" != "Completed" || "$error" != "0" ]]; then
+  discard_clone_target
+  IFS='|' read -r state error source micros <<<"$status"
+  if [[ "$state" != "Completed" || "$error" != "0" || ! -d "$dir/mysql" ]]; then
     log "clone did not complete: state=${state:-none} error=${error:-none}"
     return 1
+  fi
+  # No GTID set here: the recipient learns it only when a server starts on the copy
+  # (flavor_copy_position does that when it is asked); a replica auto-positions without it.
+  {
+    echo "donor=${source%:*}"
+    echo "bytes=$bytes"
+    echo "seconds=$(awk -v us="${micros:-0}" 'BEGIN { printf "%.3f", us / 1e6 }')"
+    echo "completed=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  } >"$dir/$CLONE_RECORD_NAME" || { log "cannot write the clone record"; return 1; }
+
+  if [[ -n "$finish" ]]; then
+    local init_sql=""
+    if [[ "$how" == "$FINISH_SQL_INIT_FILE" ]]; then
+      init_sql=$finish
+      finish=""
+    fi
+    log "starting the copy once to finish it"
+    start_copy "$dir" "$RUN_DIR/copy.sock" "$copy_cnf" "$init_sql" "the cloned data" || return 1
+    if [[ -n "$finish" ]] && ! sql "$copy_cnf" <<<"$finish"; then
+      log "the statements finishing the copy failed"
+      stop_temp_server "$copy_cnf"
+      return 1
+    fi
+    stop_temp_server "$copy_cnf"
+    rm -f "$copy_cnf"
   fi
   log "clone completed from $source: $bytes bytes copied"
 }
@@ -179,7 +184,8 @@ flavor_clone_from_source() {
 SET GLOBAL clone_ssl_ca = $(sql_string "$ca");
 SET GLOBAL clone_ssl_cert = '';
 SET GLOBAL clone_ssl_key = '';
-CLONE INSTANCE FROM $(sql_string "$BOOTSTRAP_SOURCE_USER")@$(sql_string "$host"):$port IDENTIFIED BY $(sql_string "$pw") $(flavor_source_clone_tls);
+CLONE INSTANCE FROM $(sql_string "$BOOTSTRAP_SOURCE_USER")@$(sql_string "$host"):$port IDENTIFIED BY $(sql_string "$pw")
+  DATA DIRECTORY = $(sql_string "$dir") $(flavor_source_clone_tls);
 SQL
 }
 
@@ -221,11 +227,18 @@ SET GLOBAL read_only = OFF;
 SQL
 }
 
-# flavor_copy_position DIR: the GTID set of the copy flavor_clone_into just made in DIR (backup.sh's
-# manifest); 1 when it could not be read.
+# flavor_copy_position DIR: the GTID set of the copy flavor_clone_into made in DIR (backup.sh's
+# manifest), read from a server started once on it (which also finishes the copy's recovery, so
+# the archive holds a recovered copy); 1 when it cannot be read.
 flavor_copy_position() {
-  [[ "$CLONED_GTID_SET" != "?" ]] || return 1
-  echo "$CLONED_GTID_SET"
+  local dir=${1:?flavor_copy_position needs DIR} cnf="$RUN_DIR/copy-client.cnf" gtid
+  [[ -f "$dir/$CLONE_RECORD_NAME" ]] || { log "$dir holds no clone record"; return 1; }
+  log "starting the copy once to read its GTID set"
+  start_copy "$dir" "$RUN_DIR/copy.sock" "$cnf" "" "the copy" || return 1
+  gtid=$(sql_value "$cnf" "SELECT @@GLOBAL.gtid_executed") || { stop_temp_server "$cnf"; return 1; }
+  stop_temp_server "$cnf"
+  rm -f "$cnf"
+  echo "$gtid"
 }
 
 # flavor_restore_finish DIR GTID: make the restored copy in DIR this release's primary: started
@@ -236,8 +249,9 @@ flavor_restore_finish() {
   local dir=${1:?flavor_restore_finish needs DIR} cnf="$RUN_DIR/restore-client.cnf" init_sql
   init_sql=$(echo "SET SESSION sql_log_bin = 0;" && ACCOUNTS_MAY_EXIST=true account_sql && echo "RESET REPLICA ALL;") \
     || { log "cannot build the restored copy's first statements"; return 1; }
-  # A server identity of its own (a new one is made at the start), not the backed-up server's.
-  rm -f "$dir/auto.cnf"
+  # A server identity of its own (a new one is made at the start), not the backed-up server's;
+  # the backup's clone record describes the backed-up release's copy, not this one.
+  rm -f "$dir/auto.cnf" "$dir/$CLONE_RECORD_NAME"
   log "starting the restored copy once (GTID ${2:-empty}) to give it this release's accounts"
   start_copy "$dir" "$RUN_DIR/restore.sock" "$cnf" "$init_sql" "the restored copy" || return 1
   stop_temp_server "$cnf"
