@@ -133,6 +133,26 @@ main readiness`;
     expect(readFileSync(used, "utf8")).toBe(`${join(s.run, "client-root.cnf")}\n`);
   });
 
+  it("asks the server once per liveness check and twice per replica readiness check when the monitor account logs in (each check is paid for by the node)", async () => {
+    const s = sandbox("mysql", "db-1");
+    const asked = join(s.run, "asked");
+    const body = (mode: string) => `sql() { cat >/dev/null; echo "$1" >>"${asked}"; }
+status_fields() { echo status >>"${asked}"; printf 'Yes\\tYes\\t0\\n'; }
+main ${mode}`;
+    for (const [mode, times] of [["liveness", 1], ["startup", 1], ["readiness", 2]] as const) {
+      rmSync(asked, { force: true });
+      const r = await runBash(s, "probe.sh", body(mode));
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(readFileSync(asked, "utf8").trim().split("\n"), mode).toHaveLength(times);
+    }
+    // Logged in as root instead (no monitor account yet): the server is asked whether it answers.
+    const rootOnly = `sql() { cat >/dev/null; echo "$1" >>"${asked}"; [[ "$1" != *client-monitor.cnf ]]; }\nmain liveness`;
+    rmSync(asked, { force: true });
+    const r = await runBash(s, "probe.sh", rootOnly);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(readFileSync(asked, "utf8")).toBe(`${join(s.run, "client-monitor.cnf")}\n${join(s.run, "client-root.cnf")}\n`);
+  });
+
   it("never looks at replication for liveness", async () => {
     const s = sandbox("mysql", "db-1");
     const r = await runBash(s, "probe.sh", `sql() { cat >/dev/null; }\nstatus_fields() { echo called >&2; return 1; }\nmain liveness`);

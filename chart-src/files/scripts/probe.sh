@@ -48,6 +48,9 @@ source_away_within_bound() {
 MONITOR_CNF="$RUN_DIR/client-monitor.cnf"
 # The option file the checks log in with (choose_login).
 PROBE_CNF=""
+# Set when choose_login's own login has just shown the server answering: server_answers then asks
+# no second time (every probe is paid for by the node: one client run fewer per check).
+SERVER_ANSWERED=""
 
 # choose_login: PROBE_CNF is the monitor account's option file when that account logs in, else
 # root's (refreshed by ensure_root_cnf).
@@ -56,10 +59,12 @@ choose_login() {
   if pw=$(read_secret mysql-monitor-password 2>/dev/null) && write_client_cnf "$MONITOR_CNF" "$MONITOR_USER" "$pw" \
       && sql "$MONITOR_CNF" --connect-timeout=4 <<<"SELECT 1" >/dev/null 2>&1; then
     PROBE_CNF=$MONITOR_CNF
+    SERVER_ANSWERED=1
     return 0
   fi
   ensure_root_cnf || return 1
   PROBE_CNF=$CLIENT_CNF
+  SERVER_ANSWERED=""
 }
 
 # replication_status: "IO<TAB>SQL<TAB>LAG" of this replica.
@@ -125,8 +130,10 @@ with_fresh_login() {
   "$@"
 }
 
-# server_answers: 0 when the server answers over the socket.
+# server_answers: 0 when the server answers over the socket (at once when choose_login's login
+# just showed it).
 server_answers() {
+  [[ -z "$SERVER_ANSWERED" ]] || return 0
   sql "$PROBE_CNF" --connect-timeout=4 <<<"SELECT 1" >/dev/null
 }
 

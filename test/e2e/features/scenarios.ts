@@ -6,7 +6,8 @@
 // release is installed from are proven there (elsewhere names where), not installed twice. What kind cannot run as written is overridden, and the
 // override and its reason are part of the scenario's name; nothing is dropped silently. Every
 // scenario runs the images built here for its flavor (no registry is reachable): ci/05's MariaDB
-// 10.11 is built, ci/02's MySQL 8.4 is not, so ci/02 runs 9.7 and says so.
+// 10.11 is built, ci/02's MySQL 8.4 is not, so ci/02 runs 9.7 and says so. Every scenario runs
+// with CPU requests of 20m and quieter probes (QUIET_PROBES): the node is shared with both suites.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { load } from "js-yaml";
@@ -18,7 +19,7 @@ import { chartDir, exporterImageValues, type Flavor, imageFor, imageValues } fro
 import { FLAVORS } from "../../../scripts/lib/flavors.js";
 import { cacheDir, versions } from "../../../scripts/lib/tools.js";
 import { flavorOf, render } from "../../../scripts/verify.js";
-import { CHART, type E2e } from "../context.js";
+import { CHART, type E2e, QUIET_PROBES } from "../context.js";
 
 const RELEASE = "scn";
 const CI_DIR = join(chartDir, "ci");
@@ -309,6 +310,7 @@ async function runScenario(main: E2e, file: string, s: Scenario): Promise<Scenar
   const t0 = Date.now();
   const flavor = flavorOf([join(CI_DIR, file)]);
   const set: Record<string, string> = { ...localImages(file, flavor), "resources.server.requests.cpu": "20m", "resources.init.requests.cpu": "20m" };
+  for (const [key, v] of Object.entries(QUIET_PROBES)) set[key] = String(v);
   for (const [key, v] of Object.entries(s.kind?.set ?? {})) set[key] = String(v);
   Object.assign(set, await s.kind?.fromCluster?.(main.k));
   const rendered = await render([join(CI_DIR, file)], set, RELEASE);
