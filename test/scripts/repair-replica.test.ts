@@ -59,6 +59,19 @@ describe("repair-replica.sh", () => {
     expect(readFileSync(join(s.run, "primary-root.cnf"), "utf8")).toContain("host=db-0.db.ns");
   });
 
+  it("MySQL: compares histories with the primary (a network login) at the first check, then once every GTID_COMPARE_EVERY checks, not at each", async () => {
+    const s = sandbox("mysql", "db-1");
+    const body = `${recloneStub}
+      status_fields() { printf '0\\t\\n'; }
+      flavor_gtid_state() { case $1 in *primary-root.cnf) echo primary >>"$RUN_DIR/compared"; echo "u:1-10" ;; *) echo "u:1-10" ;; esac; }
+      sql_value() { echo ""; }
+      for i in 1 2 3 4 5 6 7 8 9 10 11 12 13; do check_replica_health; done`;
+    const r = await run(s, body, { GTID_COMPARE_EVERY: "6" });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(readFileSync(join(s.run, "compared"), "utf8")).toBe("primary\n".repeat(3));
+    expect(calls(s)).toBe("");
+  });
+
   it("with recovery.autoReclone=false only reports it, once, in a ReplicaBroken Event", async () => {
     const s = sandbox("mariadb", "db-1");
     const body = `${recloneStub}

@@ -15,6 +15,8 @@
 
 # Where check_replica_health remembers a reason until the next check confirms it.
 SUSPECT_FILE="$RUN_DIR/replica-broken.suspect"
+# How many checks check_replica_health has made in this sidecar.
+HEALTH_CHECKS=0
 
 # broken_reason: why this replica can never continue, on one line; nothing when it can.
 broken_reason() {
@@ -26,6 +28,8 @@ broken_reason() {
     return 0
   fi
   declare -F flavor_errant_gtids >/dev/null || return 0
+  # Set empty by check_replica_health on the checks that skip the comparison (see there).
+  [[ -n "${COMPARE_HISTORIES-yes}" ]] || return 0
   remote_root_cnf "$primary_cnf" "$PRIMARY_HOST" || return 1
   # This replica's state first: whatever it holds that the primary lacks afterwards is errant.
   mine=$(flavor_gtid_state "$CLIENT_CNF") || return 1
@@ -37,8 +41,14 @@ broken_reason() {
 # check_replica_health: re-clone (or report) when the same reason is seen on two checks in a row,
 # so a passing state never triggers it.
 check_replica_health() {
-  local reason previous
-  reason=$(broken_reason) || { log "cannot read the replication state"; return 0; }
+  local reason previous compare=""
+  # Comparing histories logs in to the primary over the network (TLS) and runs three queries: it
+  # runs at the first check, then once every GTID_COMPARE_EVERY checks (a minute at the sidecar's
+  # 10 s), and at every check while a reason is suspected, so a second sighting confirms it at
+  # once. The error check (a local status read) runs every time.
+  if [[ -s "$SUSPECT_FILE" ]] || (( HEALTH_CHECKS % ${GTID_COMPARE_EVERY:-6} == 0 )); then compare=yes; fi
+  HEALTH_CHECKS=$((HEALTH_CHECKS + 1))
+  reason=$(COMPARE_HISTORIES=$compare broken_reason) || { log "cannot read the replication state"; return 0; }
   if [[ -z "$reason" ]]; then
     rm -f "$SUSPECT_FILE"
     return 0
