@@ -371,18 +371,6 @@ stop_temp_server() {
   TEMP_SERVER_PID=""
 }
 
-# wait_temp_server_exit SECONDS: wait for the temporary server to exit on its own; 1 if it is still up.
-wait_temp_server_exit() {
-  local timeout=${1:?wait_temp_server_exit needs SECONDS} start=$SECONDS
-  [[ -n "$TEMP_SERVER_PID" ]] || return 0
-  while kill -0 "$TEMP_SERVER_PID" 2>/dev/null; do
-    (( SECONDS - start < timeout )) || return 1
-    sleep 0.2
-  done
-  wait "$TEMP_SERVER_PID" 2>/dev/null || true
-  TEMP_SERVER_PID=""
-}
-
 # copy_with_retries DONOR STEP [ARGS...]: run "STEP STAGING_DIR DONOR ARGS..." (a flavor's copy of
 # DONOR) up to CLONE_ATTEMPTS times, discarding each failed attempt's STAGING_DIR and waiting
 # CLONE_RETRY_DELAY_SECONDS in between; 1 when every attempt failed. STEP runs under `||`, so it
