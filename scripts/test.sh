@@ -111,7 +111,10 @@ main() {
       bash infra/images/db/build.sh mariadb-11.8
       bash infra/images/db/build.sh mariadb-10.11
       bash infra/images/db/build.sh mysqld-exporter
-      bash infra/cluster/load-image.sh "$LOCAL_IMAGE_MYSQL_9_7" "$LOCAL_IMAGE_MARIADB_11_8" "$LOCAL_IMAGE_MARIADB_10_11" "$LOCAL_IMAGE_EXPORTER"
+      bash infra/images/db/build.sh rclone
+      bash infra/images/object-store/build.sh
+      bash infra/cluster/load-image.sh "$LOCAL_IMAGE_MYSQL_9_7" "$LOCAL_IMAGE_MARIADB_11_8" "$LOCAL_IMAGE_MARIADB_10_11" "$LOCAL_IMAGE_EXPORTER" \
+        "$LOCAL_IMAGE_RCLONE" "$LOCAL_IMAGE_OBJECT_STORE"
     fi
     # The cluster's smoke test and the published chart's installs use the cluster only; the local
     # tier uses Docker containers only: they run side by side.

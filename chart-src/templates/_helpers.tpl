@@ -332,7 +332,108 @@ backup port. Use: $f := include "mysql.flavor" . | fromJson.
   value: /var/lib/mysql-chart/restore
 - name: RESTORE_BACKUP
   value: {{ .Values.restore.from.backup | quote }}
+{{- else if .Values.restore.from.s3.bucket }}
+- name: RESTORE_DEST
+  value: {{ include "mysql.s3Dest" .Values.restore.from.s3 | quote }}
+- name: RESTORE_BACKUP
+  value: {{ .Values.restore.from.backup | quote }}
+{{- include "mysql.s3Env" .Values.restore.from.s3 }}
 {{- end }}
+{{- end }}
+
+{{/*
+An S3 location (backup.s3, restore.from.s3) as backup-store.sh names it: :s3:BUCKET, then /PREFIX.
+*/}}
+{{- define "mysql.s3Dest" -}}
+{{- if .prefix }}{{ printf ":s3:%s/%s" .bucket .prefix }}{{ else }}{{ printf ":s3:%s" .bucket }}{{ end }}
+{{- end }}
+
+{{/*
+rclone's settings for an S3 location (backup.s3 or restore.from.s3), as environment variables: no
+configuration file, the keys from the user's Secret, the CA (when given) mounted by mysql.s3Mounts.
+*/}}
+{{- define "mysql.s3Env" }}
+- name: RCLONE
+  value: /opt/mysql-chart/tools/rclone
+- name: RCLONE_S3_PROVIDER
+  value: {{ if .endpoint }}Other{{ else }}AWS{{ end }}
+{{- with .endpoint }}
+- name: RCLONE_S3_ENDPOINT
+  value: {{ . | quote }}
+{{- end }}
+- name: RCLONE_S3_REGION
+  value: {{ .region | quote }}
+- name: RCLONE_S3_FORCE_PATH_STYLE
+  value: {{ .forcePathStyle | quote }}
+# The bucket must exist: the chart never asks to create one (nor needs the right to).
+- name: RCLONE_S3_NO_CHECK_BUCKET
+  value: "true"
+- name: RCLONE_S3_ENV_AUTH
+  value: "false"
+- name: RCLONE_S3_ACCESS_KEY_ID
+  valueFrom:
+    secretKeyRef:
+      name: {{ .existingSecret }}
+      key: {{ .accessKeyIdKey }}
+- name: RCLONE_S3_SECRET_ACCESS_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ .existingSecret }}
+      key: {{ .secretAccessKeyKey }}
+{{- if .caSecret }}
+- name: RCLONE_CA_CERT
+  value: /etc/mysql-chart/s3-ca/{{ .caKey }}
+{{- end }}
+{{- end }}
+
+{{/* Mounts of the S3 client in a container that runs it: (list $ S3). */}}
+{{- define "mysql.s3Mounts" -}}
+{{- $s3 := index . 1 }}
+- name: s3-client
+  mountPath: /opt/mysql-chart/tools
+  readOnly: true
+{{- if $s3.caSecret }}
+- name: s3-ca
+  mountPath: /etc/mysql-chart/s3-ca
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{/* Volumes of the S3 client: (list $ S3). */}}
+{{- define "mysql.s3Volumes" -}}
+{{- $s3 := index . 1 }}
+# The S3 client, copied in by the s3-client init container.
+- name: s3-client
+  emptyDir:
+    sizeLimit: 256Mi
+{{- with $s3.caSecret }}
+- name: s3-ca
+  secret:
+    secretName: {{ . }}
+{{- end }}
+{{- end }}
+
+{{/*
+The init container that copies the S3 client (rclone, a static binary in the upstream image) into
+the pod, so the chart's scripts run it in the database image: (list $ S3). It runs nothing else.
+*/}}
+{{- define "mysql.s3ClientInit" -}}
+{{- $ := index . 0 }}
+- name: s3-client
+  image: {{ include "mysql.imageRef" (list $ $.Values.images.rclone) }}
+  imagePullPolicy: {{ $.Values.images.rclone.pullPolicy | default "IfNotPresent" }}
+  command: ["cp", "/usr/local/bin/rclone", "/opt/mysql-chart/tools/rclone"]
+  securityContext:
+    {{- toYaml $.Values.containerSecurityContext | nindent 4 }}
+  resources:
+    requests:
+      cpu: 10m
+      memory: 16Mi
+    limits:
+      memory: 64Mi
+  volumeMounts:
+    - name: s3-client
+      mountPath: /opt/mysql-chart/tools
 {{- end }}
 
 {{/*

@@ -33,7 +33,7 @@ characters, so the name is at most 52. That is the chart's longest suffix: the o
 {{- end }}
 
 {{- /* Images: a registry host written into the repository as well as into registry. */}}
-{{- range $flavor := list "mysql" "mariadb" "exporter" }}
+{{- range $flavor := list "mysql" "mariadb" "exporter" "rclone" }}
 {{- $img := index $v.images $flavor | default dict }}
 {{- $registry := $img.registry | default "" | toString }}
 {{- $parts := splitList "/" ($img.repository | default "" | toString) }}
@@ -120,10 +120,24 @@ characters, so the name is at most 52. That is the chart's longest suffix: the o
 {{- $errors = append $errors "bootstrap.cloneFrom.host is empty while other bootstrap.cloneFrom fields are set: name the server to copy, or remove them" }}
 {{- end }}
 {{- end }}
-{{- if and $v.backup.enabled (not $v.backup.persistentVolumeClaim.claimName) }}
-{{- $errors = append $errors "backup.enabled is true but backup.persistentVolumeClaim.claimName is empty: name the existing claim the backups are written to" }}
+{{- /* Backup destinations: one each, and S3 credentials from a Secret. */}}
+{{- if $v.backup.enabled }}
+{{- if and $v.backup.persistentVolumeClaim.claimName $v.backup.s3.bucket }}
+{{- $errors = append $errors "backup.persistentVolumeClaim.claimName and backup.s3.bucket are both set: backups go to one destination; keep one" }}
+{{- else if not (or $v.backup.persistentVolumeClaim.claimName $v.backup.s3.bucket) }}
+{{- $errors = append $errors "backup.enabled is true but no destination is set: name the existing claim (backup.persistentVolumeClaim.claimName) or bucket (backup.s3.bucket) the backups are written to" }}
 {{- end }}
-{{- with $v.restore.from.persistentVolumeClaim.claimName }}
+{{- end }}
+{{- range $field, $s3 := dict "backup.s3" $v.backup.s3 "restore.from.s3" $v.restore.from.s3 }}
+{{- if and $s3.bucket (not $s3.existingSecret) }}
+{{- $errors = append $errors (printf "%s.bucket is set but %s.existingSecret is empty: name the Secret holding the access key (%s.accessKeyIdKey) and secret key (%s.secretAccessKeyKey)" $field $field $field $field) }}
+{{- end }}
+{{- end }}
+{{- $restoring := or $v.restore.from.persistentVolumeClaim.claimName $v.restore.from.s3.bucket }}
+{{- if and $v.restore.from.persistentVolumeClaim.claimName $v.restore.from.s3.bucket }}
+{{- $errors = append $errors "restore.from.persistentVolumeClaim.claimName and restore.from.s3.bucket are both set: a release restores one backup; keep one" }}
+{{- end }}
+{{- if $restoring }}
 {{- if $v.bootstrap.cloneFrom.host }}
 {{- $errors = append $errors "restore.from and bootstrap.cloneFrom.host are both set: a new installation starts from one of them" }}
 {{- end }}

@@ -32,6 +32,11 @@ function refValues(key: string, ref: string): Record<string, string> {
   };
 }
 
+/** --set values that point the S3 client's image (backup.s3, restore.from.s3) at RCLONE_IMAGE, else the one built from Debian's rclone (charts from 0.5.0 on). */
+export function rcloneImageValues(): Record<string, string> {
+  return refValues("rclone", process.env.RCLONE_IMAGE ?? versions().LOCAL_IMAGE_RCLONE);
+}
+
 /** --set values that point FLAVOR's image at REF. */
 export function imageValues(flavor: Flavor, ref = imageFor(flavor)): Record<string, string> {
   return refValues(flavor, ref);

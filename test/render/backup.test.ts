@@ -37,6 +37,8 @@ describe("backup", () => {
       expect(selects(svc.spec.selector, labels), `Service ${svc.metadata.name} selects the backup pod`).toBe(false);
     }
     expect(selects(findDoc(docs, "StatefulSet").spec.selector.matchLabels, labels)).toBe(false);
+    // Nor does the policy itself select them: with egress.enabled the Job still reaches an S3 endpoint.
+    expect(selects(findDoc(docs, "NetworkPolicy").spec.podSelector.matchLabels, labels)).toBe(false);
     const from = findDoc(docs, "NetworkPolicy").spec.ingress[0].from;
     expect(from.some((f: { podSelector: { matchLabels: Record<string, string> } }) => selects(f.podSelector.matchLabels, labels))).toBe(true);
   });
@@ -47,9 +49,52 @@ describe("backup", () => {
   });
 
   it("refuses backups without a claim, and a schedule that is not cron syntax, naming the field", async () => {
-    expect(await refused("backup.enabled=true")).toMatch(/backup.enabled is true but backup.persistentVolumeClaim.claimName is empty/);
+    expect(await refused("backup.enabled=true")).toMatch(/backup.enabled is true but no destination is set: name the existing claim \(backup.persistentVolumeClaim.claimName\) or bucket \(backup.s3.bucket\)/);
     expect(await refused("backup.enabled=true", "backup.persistentVolumeClaim.claimName=b", "backup.schedule=every night")).toMatch(/backup.schedule/);
     expect(await refused("backup.keep.count=-1")).toMatch(/backup.keep.count/);
+  });
+});
+
+const S3 = { "backup.s3.bucket": "db-backups", "backup.s3.prefix": "mysql/prod", "backup.s3.endpoint": "https://s3.example.org:9000", "backup.s3.existingSecret": "s3-keys" };
+
+describe("backup.s3", () => {
+  it("an init container copies the S3 client from images.rclone, and backup.sh writes to :s3:BUCKET/PREFIX with rclone configured from the user's Secret, no claim mounted", async () => {
+    const pod = findDoc(await render({ set: { "backup.enabled": true, ...S3 } }), "CronJob").spec.jobTemplate.spec.template.spec;
+    const init = container({ containers: pod.initContainers }, "s3-client");
+    expect(init.image).toBe("docker.io/rclone/rclone:1.69.1");
+    expect(init.command).toEqual(["cp", "/usr/local/bin/rclone", "/opt/mysql-chart/tools/rclone"]);
+    expect(init.securityContext.readOnlyRootFilesystem).toBe(true);
+    const c = container(pod, "backup");
+    expect(envOf(c, "BACKUP_DEST")).toBe(":s3:db-backups/mysql/prod");
+    expect(envOf(c, "RCLONE")).toBe("/opt/mysql-chart/tools/rclone");
+    expect([envOf(c, "RCLONE_S3_PROVIDER"), envOf(c, "RCLONE_S3_ENDPOINT"), envOf(c, "RCLONE_S3_REGION"), envOf(c, "RCLONE_S3_FORCE_PATH_STYLE")]).toEqual(["Other", "https://s3.example.org:9000", "us-east-1", "true"]);
+    expect(envOf(c, "RCLONE_S3_NO_CHECK_BUCKET")).toBe("true");
+    const secretRef = (name: string) => c.env.find((e: { name: string }) => e.name === name)?.valueFrom?.secretKeyRef;
+    expect(secretRef("RCLONE_S3_ACCESS_KEY_ID")).toEqual({ name: "s3-keys", key: "access-key-id" });
+    expect(secretRef("RCLONE_S3_SECRET_ACCESS_KEY")).toEqual({ name: "s3-keys", key: "secret-access-key" });
+    expect(envOf(c, "RCLONE_CA_CERT")).toBeUndefined();
+    expect(c.volumeMounts).toContainEqual({ name: "s3-client", mountPath: "/opt/mysql-chart/tools", readOnly: true });
+    expect(pod.volumes.map((v: { name: string }) => v.name)).not.toContain("backups");
+  });
+
+  it("Amazon S3 when no endpoint is given; a private CA is mounted from caSecret and handed to rclone; the bucket's top level when no prefix", async () => {
+    const set = { "backup.enabled": true, "backup.s3.bucket": "db-backups", "backup.s3.existingSecret": "s3-keys", "backup.s3.region": "eu-west-3", "backup.s3.caSecret": "s3-ca", "backup.s3.caKey": "root.pem" };
+    const pod = findDoc(await render({ set }), "CronJob").spec.jobTemplate.spec.template.spec;
+    const c = container(pod, "backup");
+    expect([envOf(c, "BACKUP_DEST"), envOf(c, "RCLONE_S3_PROVIDER"), envOf(c, "RCLONE_S3_ENDPOINT"), envOf(c, "RCLONE_S3_REGION")]).toEqual([":s3:db-backups", "AWS", undefined, "eu-west-3"]);
+    expect(envOf(c, "RCLONE_CA_CERT")).toBe("/etc/mysql-chart/s3-ca/root.pem");
+    expect(pod.volumes).toContainEqual({ name: "s3-ca", secret: { secretName: "s3-ca" } });
+    expect(c.volumeMounts).toContainEqual({ name: "s3-ca", mountPath: "/etc/mysql-chart/s3-ca", readOnly: true });
+  });
+
+  it("refuses two destinations, a bucket without the keys' Secret, and a bucket, prefix or endpoint S3 would not take, naming the field", async () => {
+    expect(await refused("backup.enabled=true", "backup.persistentVolumeClaim.claimName=b", "backup.s3.bucket=bkt", "backup.s3.existingSecret=k")).toMatch(/backup.persistentVolumeClaim.claimName and backup.s3.bucket are both set/);
+    expect(await refused("backup.enabled=true", "backup.s3.bucket=bkt")).toMatch(/backup.s3.bucket is set but backup.s3.existingSecret is empty/);
+    expect(await refused("backup.s3.bucket=My_Bucket")).toMatch(/backup.s3.bucket/);
+    expect(await refused("backup.s3.prefix=/mysql/")).toMatch(/backup.s3.prefix/);
+    expect(await refused("backup.s3.endpoint=s3.example.org")).toMatch(/backup.s3.endpoint/);
+    expect(await refused("restore.from.s3.bucket=bkt")).toMatch(/restore.from.s3.bucket is set but restore.from.s3.existingSecret is empty/);
+    expect(await refused("restore.from.s3.bucket=bkt", "restore.from.s3.existingSecret=k", "restore.from.persistentVolumeClaim.claimName=c")).toMatch(/restore.from.persistentVolumeClaim.claimName and restore.from.s3.bucket are both set/);
   });
 });
 
@@ -76,9 +121,23 @@ describe("restore.from", () => {
     for (const c of ["mysql", "replication"]) expect(container(spec, c).volumeMounts.map((m: { name: string }) => m.name)).not.toContain("restore");
   });
 
+  it("from S3: every pod copies the S3 client in, and prepare-data alone gets the location, rclone's settings and the CA", async () => {
+    const set = { "restore.from.s3.bucket": "db-backups", "restore.from.s3.prefix": "mysql/prod", "restore.from.s3.endpoint": "http://minio.storage:9000", "restore.from.s3.existingSecret": "s3-keys", "restore.from.s3.caSecret": "s3-ca" };
+    const spec = findDoc(await render({ set }), "StatefulSet").spec.template.spec;
+    expect(spec.initContainers.map((c: { name: string }) => c.name)).toEqual(["choose-config", "s3-client", "prepare-data"]);
+    const prepare = container(spec, "prepare-data");
+    expect([envOf(prepare, "RESTORE_DEST"), envOf(prepare, "RESTORE_BACKUP"), envOf(prepare, "RCLONE_S3_ENDPOINT")]).toEqual([":s3:db-backups/mysql/prod", "latest", "http://minio.storage:9000"]);
+    expect(prepare.volumeMounts.map((m: { name: string }) => m.name)).toEqual(expect.arrayContaining(["s3-client", "s3-ca"]));
+    expect(spec.volumes.map((v: { name: string }) => v.name)).not.toContain("restore");
+    for (const c of ["mysql", "replication"]) expect(envOf(container(spec, c), "RCLONE_S3_ACCESS_KEY_ID")).toBeUndefined();
+    const notesText = await notes(...Object.entries(set).flatMap(([k, v]) => ["--set", `${k}=${v}`]));
+    expect(notesText).toContain("starts from backup latest of :s3:db-backups/mysql/prod");
+  });
+
   it("adds nothing by default", async () => {
     const spec = findDoc(await render(), "StatefulSet").spec.template.spec;
     expect(spec.volumes.map((v: { name: string }) => v.name)).not.toContain("restore");
+    expect(spec.volumes.map((v: { name: string }) => v.name)).not.toContain("s3-client");
     expect(envOf(container(spec, "prepare-data"), "RESTORE_DEST")).toBeUndefined();
   });
 

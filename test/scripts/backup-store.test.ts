@@ -1,13 +1,13 @@
 // The backup destination's layout (backup-store.sh): which backups are listed, which one "latest"
 // is, what makes one unfit to restore, and what retention removes.
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runBash, sandbox } from "../helpers/pod-scripts.js";
 
 /** A backup NAME in DEST as backup.sh writes it: an archive and its manifest (sha256 of ARCHIVE). */
-async function fakeBackup(dest: string, name: string, archive = `data of ${name}\n`, flavor = "mysql") {
+async function fakeBackup(dest: string, name: string, archive: string | Buffer = `data of ${name}\n`, flavor = "mysql") {
   const dir = join(dest, name);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "data.tar.gz"), archive);
@@ -49,23 +49,47 @@ describe("backup-store.sh", () => {
     expect(r.stdout).toBe("3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5,4e11fa47-71ca-11e1-9e33-c80aa9429562:1-2\n10\ndata.tar.gz");
   });
 
-  it("finds nothing wrong with a whole backup, and names what is wrong with a truncated, corrupt, foreign or unfinished one", async () => {
+  it("finds nothing wrong with a whole backup, and names what is wrong with a truncated, foreign or unfinished one", async () => {
     const dest = mkdtempSync(join(tmpdir(), "dest-"));
     await fakeBackup(dest, "whole");
     await fakeBackup(dest, "truncated");
     writeFileSync(join(dest, "truncated", "data.tar.gz"), "data");
-    await fakeBackup(dest, "corrupt", "data of corrupt\n");
-    writeFileSync(join(dest, "corrupt", "data.tar.gz"), "data of CORRUPT\n");
     await fakeBackup(dest, "mariadb", "x", "mariadb");
+    await fakeBackup(dest, "no-archive");
+    rmSync(join(dest, "no-archive", "data.tar.gz"));
     mkdirSync(join(dest, "unfinished"));
-    const problems = async (name: string) => (await store(`backup_problems ${dest} ${name}`)).stdout;
+    const problems = async (name: string, version = "") => (await store(`m=$(mktemp); backup_problems ${dest} ${name} "$m" ${version}`)).stdout;
     expect(await problems("whole")).toBe("");
     expect(await problems("truncated")).toMatch(/archive is 4 bytes, the manifest says 18: truncated/);
-    expect(await problems("corrupt")).toMatch(/sha256 is [0-9a-f]{64}, the manifest says [0-9a-f]{64}: corrupt/);
     expect(await problems("mariadb")).toMatch(/a backup of a mariadb server; this release runs mysql/);
-    expect((await store(`backup_problems ${dest} whole 9.7.2`)).stdout).toBe("");
-    expect((await store(`backup_problems ${dest} whole 8.4.6`)).stdout).toMatch(/a backup of server version 9.7.0; this release's image runs 8.4.6/);
+    expect(await problems("no-archive")).toMatch(/its archive .*no-archive\/data.tar.gz is missing/);
+    expect(await problems("whole", "9.7.2")).toBe("");
+    expect(await problems("whole", "8.4.6")).toMatch(/a backup of server version 9.7.0; this release's image runs 8.4.6/);
     expect(await problems("unfinished")).toMatch(/has no manifest.json: not a complete backup/);
+  });
+
+  it("extracts an archive checking its sha256 on the way: a whole one unpacks silently, replaced or damaged bytes are named", async () => {
+    const dest = mkdtempSync(join(tmpdir(), "dest-"));
+    const src = mkdtempSync(join(tmpdir(), "src-"));
+    writeFileSync(join(src, "ibdata1"), "pages ".repeat(1000));
+    const archive = (await runBash(sandbox("mysql", "db-0"), "backup-store.sh", `tar -C ${src} -czf - . | base64 -w0`)).stdout;
+    const bytes = Buffer.from(archive, "base64");
+    await fakeBackup(dest, "whole", bytes);
+    // Bytes that still extract but are not the ones backed up (the manifest's sha256 is another's),
+    // and bytes that gzip itself rejects.
+    await fakeBackup(dest, "replaced", bytes);
+    await fakeBackup(dest, "other", Buffer.concat([bytes, Buffer.from("x")]));
+    writeFileSync(join(dest, "replaced", "manifest.json"), readFileSync(join(dest, "other", "manifest.json"), "utf8").replace(/"size": \d+/, `"size": ${bytes.length}`));
+    await fakeBackup(dest, "damaged", bytes);
+    const flipped = Buffer.from(bytes);
+    flipped[flipped.length >> 1] ^= 0xff;
+    writeFileSync(join(dest, "damaged", "data.tar.gz"), flipped);
+    const extract = (name: string) => store(`m=$(mktemp); out=$(mktemp -d); fetch_manifest ${dest} ${name} "$m"; extract_backup ${dest} ${name} "$m" "$out"; echo "$(cat "$out/ibdata1" 2>/dev/null | wc -c) bytes"`);
+    const whole = await extract("whole");
+    expect(whole.exitCode, whole.stderr).toBe(0);
+    expect(whole.stdout).toBe("6000 bytes");
+    expect((await extract("replaced")).stdout).toMatch(/^its archive's sha256 is [0-9a-f]{64}, the manifest says [0-9a-f]{64}: corrupt\n6000 bytes$/);
+    expect((await extract("damaged")).stdout).toMatch(/^(it does not extract|its archive's sha256 is .*: corrupt)/);
   });
 
   it("retention keeps the newest N, removes those older than D days, never the newest one, and removes interrupted backups' leftovers", async () => {
@@ -73,6 +97,7 @@ describe("backup-store.sh", () => {
     const names = ["20200101T000000Z", "20200102T000000Z", "20200103T000000Z", "20200104T000000Z"];
     for (const n of names) await fakeBackup(dest, n);
     mkdirSync(join(dest, ".partial-20200105T000000Z"));
+    mkdirSync(join(dest, "20200106T000000Z")); // an archive written, the manifest not yet
     const byCount = await store(`prune_backups ${dest} 2 0; remove_partial_backups ${dest}`);
     expect(byCount.exitCode, byCount.stderr).toBe(0);
     expect(readdirSync(dest).sort()).toEqual(names.slice(2));

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # backup-store.sh: the layout of a backup destination, for backup.sh (which writes it) and
 # restore.sh (which reads it). Each backup is a directory NAME (its UTC start, 20260102T030405Z,
-# so names sort by time) holding ARCHIVE_NAME and MANIFEST_NAME; one being written is named
-# .partial-NAME and is never listed. Sourced after lib.sh and kube-api.sh, never run.
+# so names sort by time) holding ARCHIVE_NAME, then MANIFEST_NAME, written last: a backup is
+# complete, and listed, only once its manifest is there. A destination is either a directory (a
+# mounted PersistentVolumeClaim) or an S3 location written :s3:BUCKET/PREFIX, reached with rclone
+# (RCLONE: the binary the chart's s3-client init container copies in; its settings come from the
+# RCLONE_S3_* variables the chart sets). Sourced after lib.sh and kube-api.sh, never run.
 # shellcheck disable=SC2034 # read by the scripts that source this file
 
 ARCHIVE_NAME=data.tar.gz
@@ -14,25 +17,118 @@ server_version() {
   "$SERVER_BIN" --version | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -n 1
 }
 
-# list_backups DEST: the complete backups in DEST, oldest first, one name per line.
+# The destination's primitives. DEST is a directory or :s3:BUCKET/PREFIX; PATH is NAME/FILE.
+
+# is_s3 DEST: 0 when DEST is an S3 location.
+is_s3() {
+  [[ "${1:?is_s3 needs DEST}" == :s3:* ]]
+}
+
+# s3 ARG...: rclone on the S3 destination, without a configuration file (the RCLONE_S3_* variables
+# configure it), retrying what a network hiccup fails.
+s3() {
+  "${RCLONE:-/opt/mysql-chart/tools/rclone}" --config /dev/null --retries 3 --low-level-retries 10 -q "$@"
+}
+
+# store_entries DEST: the names at the top of DEST (backups, complete or not), one per line.
+store_entries() {
+  local dest=${1:?store_entries needs DEST} d
+  if is_s3 "$dest"; then
+    s3 lsf --dirs-only "$dest/" | sed 's:/$::'
+    return
+  fi
+  for d in "$dest"/* "$dest"/.partial-*; do
+    if [[ -d "$d" ]]; then basename "$d"; fi
+  done
+}
+
+# store_size DEST PATH: the size in bytes of PATH, nothing when it does not exist.
+store_size() {
+  local dest=${1:?store_size needs DEST} path=${2:?store_size needs PATH}
+  if is_s3 "$dest"; then
+    # A missing object lists nothing (and a missing prefix fails): both are "not there".
+    s3 lsf --format s "$dest/$path" 2>/dev/null || true
+    return 0
+  fi
+  if [[ -f "$dest/$path" ]]; then stat -c %s "$dest/$path"; fi
+}
+
+# store_read DEST PATH: PATH's content on stdout.
+store_read() {
+  local dest=${1:?store_read needs DEST} path=${2:?store_read needs PATH}
+  if is_s3 "$dest"; then
+    s3 cat "$dest/$path"
+  else
+    cat "$dest/$path"
+  fi
+}
+
+# store_write DEST PATH: stdin into PATH, whole or not at all (a file is renamed into place; an
+# S3 object exists only once its upload completed).
+store_write() {
+  local dest=${1:?store_write needs DEST} path=${2:?store_write needs PATH}
+  if is_s3 "$dest"; then
+    s3 rcat "$dest/$path"
+    return
+  fi
+  mkdir -p "$(dirname "$dest/$path")" && cat >"$dest/$path.new" && sync "$dest/$path.new" && mv "$dest/$path.new" "$dest/$path"
+}
+
+# store_remove DEST NAME: remove backup NAME, whatever it holds.
+store_remove() {
+  local dest=${1:?store_remove needs DEST} name=${2:?store_remove needs NAME}
+  if is_s3 "$dest"; then
+    s3 purge "$dest/$name"
+  else
+    rm -rf "${dest:?}/$name"
+  fi
+}
+
+# store_check DEST: 0 when DEST can be listed; otherwise says why on stderr (a missing bucket or
+# claim, refused credentials, an unreachable endpoint).
+store_check() {
+  local dest=${1:?store_check needs DEST}
+  if is_s3 "$dest"; then
+    s3 lsf --max-depth 1 "$dest/" >/dev/null
+  else
+    [[ -d "$dest" ]] || { echo "$dest is not a mounted directory" >&2; return 1; }
+  fi
+}
+
+# list_backups DEST: the complete backups in DEST (a manifest written), oldest first, one name per line.
 list_backups() {
   local dest=${1:?list_backups needs DEST} d
+  if is_s3 "$dest"; then
+    s3 lsf -R --files-only --include "/*/$MANIFEST_NAME" "$dest/" | sed -n "s:/$MANIFEST_NAME\$::p" \
+      | grep -E "$BACKUP_NAME_PATTERN" | sort
+    return 0
+  fi
   for d in "$dest"/*/; do
     d=$(basename "$d")
     if [[ "$d" =~ $BACKUP_NAME_PATTERN && -f "$dest/$d/$MANIFEST_NAME" ]]; then echo "$d"; fi
   done | sort
 }
 
+# fetch_manifest DEST NAME FILE: backup NAME's manifest into FILE (for manifest_field); 1 when it has none.
+fetch_manifest() {
+  local dest=${1:?fetch_manifest needs DEST} name=${2:?fetch_manifest needs NAME} file=${3:?fetch_manifest needs FILE}
+  [[ -n "$(store_size "$dest" "$name/$MANIFEST_NAME")" ]] || return 1
+  store_read "$dest" "$name/$MANIFEST_NAME" >"$file"
+}
+
 # describe_backups DEST: one line per complete backup in DEST, oldest first: its name (what
 # restore.from.backup takes), archive size, source pod and GTID position. The backup Job logs it last,
 # so `kubectl logs` of the newest Job lists what a restore can choose from.
 describe_backups() {
-  local dest=${1:?describe_backups needs DEST} n m
+  local dest=${1:?describe_backups needs DEST} n m names
+  m=$(mktemp) || return 1
+  names=$(list_backups "$dest") || { rm -f "$m"; return 1; }
   while read -r n; do
     [[ -n "$n" ]] || continue
-    m="$dest/$n/$MANIFEST_NAME"
+    fetch_manifest "$dest" "$n" "$m" || { rm -f "$m"; return 1; }
     printf '%s  %s bytes  from %s  at %s\n' "$n" "$(manifest_field "$m" size)" "$(manifest_field "$m" source)" "$(manifest_field "$m" gtid)"
-  done < <(list_backups "$dest")
+  done <<<"$names"
+  rm -f "$m"
 }
 
 # manifest_field FILE KEY: one value of a manifest (the one-key-per-line JSON write_manifest writes).
@@ -41,15 +137,17 @@ manifest_field() {
   sed -nE "s/^  \"$key\": \"(.*)\",?\$/\1/p; s/^  \"$key\": ([0-9]+),?\$/\1/p" "$file" | head -n 1
 }
 
-# backup_problems DEST NAME [VERSION]: what makes backup NAME of DEST unfit to restore from, one
-# reason per line (nothing when it is whole): no manifest, another flavor, another major.minor
-# server version than VERSION (a data directory is not moved across versions here: restore into
-# the backup's version, then upgrade), a missing or truncated archive, a checksum that does not match.
+# backup_problems DEST NAME MANIFEST [VERSION]: what makes backup NAME of DEST unfit to restore from,
+# one reason per line (nothing when it looks whole), its manifest fetched into the file MANIFEST: no
+# manifest, another flavor, another major.minor server version than VERSION (a data directory is
+# not moved across versions here: restore into the backup's version, then upgrade), a missing or
+# truncated archive. The archive's checksum is checked while it is extracted (extract_backup), so
+# an S3 backup is read once.
 backup_problems() {
-  local dir="${1:?backup_problems needs DEST}/${2:?backup_problems needs NAME}" own=${3:-} manifest archive size want sha flavor version
-  manifest="$dir/$MANIFEST_NAME"
-  if [[ ! -f "$manifest" ]]; then
-    echo "$dir has no $MANIFEST_NAME: not a complete backup"
+  local dest=${1:?backup_problems needs DEST} name=${2:?backup_problems needs NAME} manifest=${3:?backup_problems needs MANIFEST} own=${4:-}
+  local archive size want flavor version
+  if ! fetch_manifest "$dest" "$name" "$manifest"; then
+    echo "$dest/$name has no $MANIFEST_NAME: not a complete backup"
     return 0
   fi
   flavor=$(manifest_field "$manifest" flavor)
@@ -58,19 +156,42 @@ backup_problems() {
   if [[ -n "$own" && "${version%.*}" != "${own%.*}" ]]; then
     echo "it is a backup of server version ${version:-unknown}; this release's image runs $own (restore into the backup's major.minor version, then upgrade)"
   fi
-  archive="$dir/$(manifest_field "$manifest" archive)"
-  if [[ ! -f "$archive" ]]; then
-    echo "its archive $archive is missing"
+  archive=$(manifest_field "$manifest" archive)
+  size=$(store_size "$dest" "$name/$archive")
+  if [[ -z "$size" ]]; then
+    echo "its archive $dest/$name/$archive is missing"
     return 0
   fi
   want=$(manifest_field "$manifest" size)
-  size=$(stat -c %s "$archive")
-  if [[ "$size" != "$want" ]]; then
-    echo "its archive is $size bytes, the manifest says $want: truncated or replaced"
+  [[ "$size" == "$want" ]] || echo "its archive is $size bytes, the manifest says $want: truncated or replaced"
+}
+
+# extract_backup DEST NAME MANIFEST DIR: backup NAME's archive unpacked into DIR (which must
+# exist), its sha256 computed on the way; prints why it is unfit (nothing when whole). The caller
+# discards DIR on any output or failure: nothing has started from it yet.
+extract_backup() {
+  local dest=${1:?extract_backup needs DEST} name=${2:?extract_backup needs NAME} manifest=${3:?extract_backup needs MANIFEST} dir=${4:?extract_backup needs DIR}
+  local sha want rc=0
+  sha=$(store_read "$dest" "$name/$(manifest_field "$manifest" archive)" | sha256_beside tar -xzf - -C "$dir") || rc=$?
+  if (( rc != 0 )); then
+    echo "it does not extract (see the log above)"
     return 0
   fi
-  sha=$(sha256sum "$archive" | cut -d' ' -f1)
-  [[ "$sha" == "$(manifest_field "$manifest" sha256)" ]] || echo "its archive's sha256 is $sha, the manifest says $(manifest_field "$manifest" sha256): corrupt"
+  want=$(manifest_field "$manifest" sha256)
+  [[ "$sha" == "$want" ]] || echo "its archive's sha256 is $sha, the manifest says $want: corrupt"
+}
+
+# sha256_beside COMMAND...: stdin into COMMAND, and its sha256 (hex) on stdout, in one read; the
+# exit status is COMMAND's (or the checksum's when COMMAND succeeded). COMMAND's own stdout goes to stderr.
+sha256_beside() {
+  local fifo sum_pid rc=0
+  fifo=$(mktemp -u) && mkfifo "$fifo" || return 1
+  sha256sum <"$fifo" | cut -d' ' -f1 &
+  sum_pid=$!
+  tee "$fifo" | "$@" >&2 || rc=$?
+  wait "$sum_pid" || (( rc != 0 )) || rc=1
+  rm -f "$fifo"
+  return "$rc"
 }
 
 # resolve_backup DEST NAME: NAME itself, or the newest complete backup for "latest"; 1 when there is none.
@@ -83,14 +204,19 @@ resolve_backup() {
   echo "$name"
 }
 
-# remove_partial_backups DEST: remove what an interrupted backup left (one backup runs at a time).
+# remove_partial_backups DEST: remove what interrupted backups left: entries without a manifest
+# (one backup runs at a time: the CronJob forbids two), and .partial-NAME directories of chart 0.5.
 remove_partial_backups() {
-  local dest=${1:?remove_partial_backups needs DEST} d
-  for d in "$dest"/.partial-*; do
-    [[ -e "$d" ]] || continue
-    log "removing $d, left by an interrupted backup"
-    rm -rf "$d"
-  done
+  local dest=${1:?remove_partial_backups needs DEST} entries complete d
+  entries=$(store_entries "$dest") || return 1
+  complete=$(list_backups "$dest") || return 1
+  while read -r d; do
+    [[ -n "$d" ]] || continue
+    if ! grep -qxF -- "$d" <<<"$complete"; then
+      log "removing $d, left by an interrupted backup"
+      store_remove "$dest" "$d" || return 1
+    fi
+  done <<<"$entries"
 }
 
 # prune_backups DEST KEEP_COUNT KEEP_DAYS: remove the backups beyond the newest KEEP_COUNT and those
@@ -98,7 +224,7 @@ remove_partial_backups() {
 prune_backups() {
   local dest=${1:?prune_backups needs DEST} count=${2:?prune_backups needs KEEP_COUNT} days=${3:?prune_backups needs KEEP_DAYS}
   local names oldest_kept="" n total i=0
-  names=$(list_backups "$dest")
+  names=$(list_backups "$dest") || return 1
   [[ -n "$names" ]] || return 0
   total=$(wc -l <<<"$names")
   (( days == 0 )) || oldest_kept=$(date -u -d "-$days days" +%Y%m%dT%H%M%SZ)
@@ -107,10 +233,10 @@ prune_backups() {
     (( i < total )) || break
     if (( count > 0 && total - i >= count )); then
       log "removing backup $n (retention: the newest $count)"
-      rm -rf "${dest:?}/$n"
+      store_remove "$dest" "$n" || return 1
     elif [[ -n "$oldest_kept" && "$n" < "$oldest_kept" ]]; then
       log "removing backup $n (retention: $days days)"
-      rm -rf "${dest:?}/$n"
+      store_remove "$dest" "$n" || return 1
     fi
   done <<<"$names"
 }

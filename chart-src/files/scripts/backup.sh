@@ -2,9 +2,9 @@
 # backup.sh (the backup Job): one full physical backup of the release into BACKUP_DEST. The copy is
 # the one a new replica makes (the flavor's clone.sh: a hot physical copy, prepared here) of a Ready
 # replica, never of the primary unless the release
-# has only that one pod. It is archived (tar, gzip), checksummed (sha256) and described by a
-# manifest, all under BACKUP_DEST/.partial-NAME, renamed to BACKUP_DEST/NAME only when whole: a
-# listed backup is always complete. Then the backups beyond the retention are removed.
+# has only that one pod. It is archived (tar, gzip) straight into BACKUP_DEST/NAME (a directory or
+# an S3 location: backup-store.sh), checksummed (sha256) on the way, and described by a manifest
+# written last: a listed backup is always complete. Then the backups beyond the retention are removed.
 set -euo pipefail
 shopt -s inherit_errexit
 LOG_TAG=backup
@@ -44,36 +44,32 @@ backup_source() {
   done
 }
 
-# write_manifest FILE NAME SOURCE_HOST POSITION DATA_BYTES ARCHIVE STARTED: the backup's manifest
-# (MANIFEST_NAME), JSON, written last: what a restore checks before it starts anything.
-write_manifest() {
-  local file=${1:?write_manifest needs FILE} name=$2 source=$3 position=$4 data_bytes=$5 archive=$6 started=$7 sha size
-  sha=$(sha256sum "$archive" | cut -d' ' -f1) || return 1
-  size=$(stat -c %s "$archive") || return 1
-  cat >"$file.new" <<JSON || return 1
+# manifest NAME SOURCE_HOST POSITION DATA_BYTES ARCHIVE_NAME SIZE SHA256 STARTED: the backup's
+# manifest (MANIFEST_NAME), JSON, one key per line: what a restore checks before it starts anything.
+manifest() {
+  cat <<JSON
 {
-  "name": $(json_string "$name"),
+  "name": $(json_string "$1"),
   "flavor": $(json_string "$FLAVOR"),
   "serverVersion": $(json_string "$(server_version)"),
   "chartVersion": $(json_string "${CHART_VERSION:-unknown}"),
   "release": $(json_string "$STATEFULSET_NAME"),
-  "source": $(json_string "$source"),
-  "gtid": $(json_string "$position"),
-  "dataBytes": $data_bytes,
-  "archive": $(json_string "$(basename "$archive")"),
+  "source": $(json_string "$2"),
+  "gtid": $(json_string "$3"),
+  "dataBytes": $4,
+  "archive": $(json_string "$5"),
   "compression": "gzip",
-  "size": $size,
-  "sha256": $(json_string "$sha"),
-  "startedAt": $(json_string "$started"),
+  "size": $6,
+  "sha256": $(json_string "$7"),
+  "startedAt": $(json_string "$8"),
   "endedAt": $(json_string "$(date -u +%Y-%m-%dT%H:%M:%SZ)")
 }
 JSON
-  mv "$file.new" "$file"
 }
 
 # take_backup DEST: the backup proper; prints its name.
 take_backup() {
-  local dest=${1:?take_backup needs DEST} name started ordinal host partial position data_bytes t0=$SECONDS
+  local dest=${1:?take_backup needs DEST} name started ordinal host position data_bytes sha size t0=$SECONDS
   require_env STATEFULSET_NAME
   local replicas=${REPLICAS:?REPLICAS: the number of pods}
   name=$(date -u +%Y%m%dT%H%M%SZ)
@@ -82,31 +78,31 @@ take_backup() {
   host=$(peer_host "$ordinal")
   # The temporary server (MySQL) runs with the source's configuration.
   POD_NAME="$STATEFULSET_NAME-$ordinal" bash "$(dirname "${BASH_SOURCE[0]}")/choose-config.sh" || die "cannot assemble the configuration"
-  remove_partial_backups "$dest"
+  remove_partial_backups "$dest" || die "cannot remove what an interrupted backup left in $dest"
   log "backup $name: copying $host"
   rm -rf "$STAGING_DIR"
   copy_with_retries "$host" flavor_clone_into || die "could not copy $host after ${CLONE_ATTEMPTS:-5} attempts"
   # One line: MySQL prints a GTID set of several servers on several.
   position=$(flavor_copy_position "$STAGING_DIR" | tr -d '\n') || die "cannot tell the copy's GTID position"
   data_bytes=$(du -sb "$STAGING_DIR" | cut -f1) || die "cannot measure the copy"
-  partial="$dest/.partial-$name"
-  mkdir -p "$partial" || die "cannot create $partial"
-  log "copied $data_bytes bytes at GTID ${position:-(empty)} in $((SECONDS - t0))s; archiving"
-  tar -C "$STAGING_DIR" -cf - . | gzip -1 >"$partial/$ARCHIVE_NAME" || die "cannot archive the copy into $partial"
-  write_manifest "$partial/$MANIFEST_NAME" "$name" "$host" "$position" "$data_bytes" "$partial/$ARCHIVE_NAME" "$started" \
-    || die "cannot write the manifest"
-  sync
-  mv "$partial" "$dest/$name" || die "cannot complete $dest/$name"
-  sync
+  log "copied $data_bytes bytes at GTID ${position:-(empty)} in $((SECONDS - t0))s; archiving into $dest/$name"
+  sha=$(tar -C "$STAGING_DIR" -cf - . | gzip -1 | sha256_beside store_write "$dest" "$name/$ARCHIVE_NAME") \
+    || die "cannot archive the copy into $dest/$name"
+  size=$(store_size "$dest" "$name/$ARCHIVE_NAME")
+  [[ -n "$size" ]] || die "the archive $dest/$name/$ARCHIVE_NAME is not there after writing it"
+  manifest "$name" "$host" "$position" "$data_bytes" "$ARCHIVE_NAME" "$size" "$sha" "$started" \
+    | store_write "$dest" "$name/$MANIFEST_NAME" || die "cannot write the manifest of $dest/$name"
   rm -rf "$STAGING_DIR"
-  log "backup $name complete: $(manifest_field "$dest/$name/$MANIFEST_NAME" size) bytes archived from $data_bytes in $((SECONDS - t0))s"
+  log "backup $name complete: $size bytes archived from $data_bytes in $((SECONDS - t0))s"
   echo "$name"
 }
 
 main() {
   require_env BACKUP_DEST
+  local why
+  why=$(store_check "$BACKUP_DEST" 2>&1) || die "cannot reach the backup destination $BACKUP_DEST: $why"
   take_backup "$BACKUP_DEST" >/dev/null
-  prune_backups "$BACKUP_DEST" "${BACKUP_KEEP_COUNT:-0}" "${BACKUP_KEEP_DAYS:-0}"
+  prune_backups "$BACKUP_DEST" "${BACKUP_KEEP_COUNT:-0}" "${BACKUP_KEEP_DAYS:-0}" || die "cannot apply the retention to $BACKUP_DEST"
   local listing
   listing=$(describe_backups "$BACKUP_DEST") || die "cannot list $BACKUP_DEST"
   log "backups in the destination, oldest first (name, size, source, GTID position):"

@@ -2,9 +2,10 @@
 # build.sh: build the database images the chart is tested with, from Debian
 # packages only (no container registry needed).
 #
-#   infra/images/db/build.sh [mysql-9.7|mariadb-11.8|mariadb-10.11|mysqld-exporter|all|sysbench]   (default: all)
+#   infra/images/db/build.sh [mysql-9.7|mariadb-11.8|mariadb-10.11|mysqld-exporter|rclone|all|sysbench]   (default: all)
 #
-# mysqld-exporter is the chart's metrics sidecar (metrics.enabled). sysbench (the benchmark's load
+# mysqld-exporter is the chart's metrics sidecar (metrics.enabled); rclone is the S3 client the
+# chart copies into its backup Job and restoring pod (backup.s3, restore.from.s3). sysbench (the benchmark's load
 # generator, scripts/bench/lag.ts) is built on request only: `all` is what the tests need.
 #
 # Each image is a debootstrap --variant=minbase root file system of one Debian
@@ -48,7 +49,7 @@ TMP_ROOTS=()
 
 # usage: print how to call the script and exit 2.
 usage() {
-  echo "usage: $0 [mysql-9.7|mariadb-11.8|mariadb-10.11|mysqld-exporter|all|sysbench]" >&2
+  echo "usage: $0 [mysql-9.7|mariadb-11.8|mariadb-10.11|mysqld-exporter|rclone|all|sysbench]" >&2
   exit 2
 }
 
@@ -85,6 +86,16 @@ target_vars() {
       # The name the upstream image (prom/mysqld-exporter) runs, linked in customize_root.
       CMD_JSON='["/bin/mysqld_exporter"]'
       PORTS="9104"
+      ;;
+    rclone)
+      SUITE=$DEBIAN_SUITE_RCLONE
+      TAG=$LOCAL_IMAGE_RCLONE
+      SERVER_PKG=rclone
+      PIN=$RCLONE_DEB_VERSION
+      PKGS="rclone"
+      # The chart copies /usr/local/bin/rclone (upstream image's path), linked in customize_root.
+      CMD_JSON='["rclone"]'
+      PORTS=""
       ;;
     sysbench)
       SUITE=$DEBIAN_SUITE_SYSBENCH
@@ -198,6 +209,9 @@ customize_root() {
   # The exporter under the path the upstream image uses, so the chart runs either image alike.
   in_root "$root" '
     if [ -x /usr/bin/prometheus-mysqld-exporter ]; then ln -sf prometheus-mysqld-exporter /usr/bin/mysqld_exporter; fi'
+  # rclone under the path of the upstream image (rclone/rclone), which the chart copies from.
+  in_root "$root" '
+    if [ -x /usr/bin/rclone ]; then mkdir -p /usr/local/bin && ln -sf /usr/bin/rclone /usr/local/bin/rclone; fi'
 
   # Keep later package installs small, the way Debian's slim images do.
   mkdir -p "$root/etc/dpkg/dpkg.cfg.d" "$root/etc/apt/apt.conf.d"
@@ -338,8 +352,8 @@ main() {
   trap cleanup EXIT
   local -a targets
   case $target in
-    all) targets=(mysql-9.7 mariadb-11.8 mariadb-10.11 mysqld-exporter) ;;
-    mysql-9.7|mariadb-11.8|mariadb-10.11|mysqld-exporter|sysbench) targets=("$target") ;;
+    all) targets=(mysql-9.7 mariadb-11.8 mariadb-10.11 mysqld-exporter rclone) ;;
+    mysql-9.7|mariadb-11.8|mariadb-10.11|mysqld-exporter|rclone|sysbench) targets=("$target") ;;
     *) usage ;;
   esac
   SUMMARY=()

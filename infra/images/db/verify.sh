@@ -35,7 +35,7 @@ check_config() {
   cmd=$(docker image inspect "$tag" --format '{{json .Config.Cmd}}')
   [[ $user == 999 ]] || die "$tag: USER is '$user', expected 999"
   [[ $env == *PATH=*/usr/sbin* ]] || die "$tag: ENV PATH is missing or lacks /usr/sbin ($env)"
-  [[ $cmd == '["mysqld"]' || $cmd == '["mariadbd"]' || $cmd == '["sysbench"]' || $cmd == '["/bin/mysqld_exporter"]' ]] || die "$tag: unexpected CMD $cmd"
+  [[ $cmd == '["mysqld"]' || $cmd == '["mariadbd"]' || $cmd == '["sysbench"]' || $cmd == '["/bin/mysqld_exporter"]' || $cmd == '["rclone"]' ]] || die "$tag: unexpected CMD $cmd"
   printf 'FACT image.user=%s\nFACT image.cmd=%s\nFACT image.size=%s MB\nFACT image.build_key=%s\n' \
     "$user" "$cmd" \
     "$(docker image inspect "$tag" --format '{{.Size}}' | awk '{printf "%.0f", $1/1e6}')" \
@@ -53,7 +53,8 @@ main() {
     mysql-chart/mariadb:*) probe=$HERE/self-check-mariadb.sh ;;
     mysql-chart/sysbench:*) probe=$HERE/self-check-sysbench.sh ;;
     mysql-chart/mysqld-exporter:*) probe=$HERE/self-check-exporter.sh ;;
-    *) die "don't know which probe fits $tag (expected mysql-chart/mysql:*, mysql-chart/mariadb:*, mysql-chart/sysbench:* or mysql-chart/mysqld-exporter:*)" ;;
+    mysql-chart/rclone:*) probe=$HERE/self-check-rclone.sh ;;
+    *) die "don't know which probe fits $tag (expected mysql-chart/mysql:*, mysql-chart/mariadb:*, mysql-chart/sysbench:*, mysql-chart/mysqld-exporter:* or mysql-chart/rclone:*)" ;;
   esac
   slug=$(printf '%s' "$tag" | tr '/:' '__')
   out="$CACHE_DIR/images/db/verify-$slug.txt"

@@ -15,11 +15,12 @@ import { expect, it } from "vitest";
 import { helm } from "../../../scripts/lib/helm.js";
 import { apply, createNamespace, deleteNamespaces, enforceRestricted, type Kube, kubectl, podScript, podSql } from "../../../scripts/lib/kube.js";
 import { check, type Outcome, podName, prove, type Target } from "../../../scripts/lib/proof.js";
-import { chartDir, exporterImageValues, type Flavor, imageFor, imageValues } from "../../../scripts/lib/release.js";
+import { chartDir, exporterImageValues, type Flavor, imageFor, imageValues, rcloneImageValues } from "../../../scripts/lib/release.js";
 import { FLAVORS } from "../../../scripts/lib/flavors.js";
 import { cacheDir, versions } from "../../../scripts/lib/tools.js";
 import { flavorOf, render } from "../../../scripts/verify.js";
 import { CHART, type E2e, QUIET_PROBES } from "../context.js";
+import { s3Values, startObjectStore } from "../object-store.js";
 
 const RELEASE = "scn";
 const CI_DIR = join(chartDir, "ci");
@@ -168,22 +169,25 @@ export const SCENARIOS: Record<string, Scenario> = {
   "13-backup-values.yaml": {
     lane: "mariadb",
     before: (k, namespace) => backupClaim(k, namespace),
-    promise: backupPromise("13-backup-values.yaml", { retentionAndRefusal: true }),
+    promise: backupPromise("13-backup-values.yaml", { retentionAndRefusal: false, restoreFrom: { "restore.from.persistentVolumeClaim.claimName": "db-backups" } }),
   },
   "14-backup-mysql-values.yaml": {
     // The MariaDB lane has the time to spare (the MySQL lane holds ci/02's longer install).
     lane: "mariadb",
-    before: (k, namespace) => backupClaim(k, namespace),
-    // Retention and refusal are the flavor-independent backup-store.sh: ci/13 proves them in kind.
-    promise: backupPromise("14-backup-mysql-values.yaml", { retentionAndRefusal: false }),
+    // The S3 server the file's backup.s3 names (test/e2e/object-store.ts), with the user's Secrets.
+    before: (k, namespace) => startObjectStore(k, namespace),
+    // Retention and refusal are the flavor-independent backup-store.sh: proven here on S3, in the
+    // fast tier on a directory.
+    promise: backupPromise("14-backup-mysql-values.yaml", { retentionAndRefusal: true, restoreFrom: s3Values("restore.from.s3", "mysql/ci14") }),
   },
 };
 
 /**
- * ci/13 and ci/14's promise, for the flavor of FILE: a backup now and a release restored from it;
- * with retentionAndRefusal, three backups of which the newest two are kept, and a refused restore.
+ * ci/13 and ci/14's promise, for the flavor of FILE: a backup now and a release restored from it
+ * (RESTORE_FROM: the restore.from values of the file's destination); with retentionAndRefusal, three
+ * backups of which the newest two are kept, and a refused restore.
  */
-function backupPromise(file: string, { retentionAndRefusal }: { retentionAndRefusal: boolean }): Scenario["promise"] {
+function backupPromise(file: string, { retentionAndRefusal, restoreFrom }: { retentionAndRefusal: boolean; restoreFrom: Record<string, string> }): Scenario["promise"] {
   const name = retentionAndRefusal
     ? "a backup taken now (kubectl create job --from=cronjob) copies the replica and lists itself; retention keeps the newest two; a release restored from the latest holds the rows of backup time and passes the shared proof; a backup that is not there is refused with an Event"
     : "a backup taken now (kubectl create job --from=cronjob) copies the replica and lists itself; a release restored from it holds the rows of backup time and passes the shared proof";
@@ -211,7 +215,7 @@ function backupPromise(file: string, { retentionAndRefusal }: { retentionAndRefu
     await podSql(t.k, t.namespace, podName(t, 0), t.flavor, "INSERT INTO bk.t VALUES (1001, 'after the backup')");
     const install = (release: string, extra: string[]) => {
       const args = ["install", release, chartDir, "--namespace", t.namespace, "--kubeconfig", t.k.kubeconfig, "--values", join(CI_DIR, file),
-        "--set", "backup.enabled=false", "--set", "restore.from.persistentVolumeClaim.claimName=db-backups", ...extra];
+        "--set", "backup.enabled=false", ...Object.entries(restoreFrom).flatMap(([key, v]) => ["--set", `${key}=${v}`]), ...extra];
       for (const [key, v] of Object.entries(set)) args.push("--set", `${key}=${v}`);
       return helm(args, { timeoutMs: 300_000 });
     };
@@ -302,11 +306,11 @@ export interface ScenarioResult {
 function localImages(file: string, flavor: Flavor): Record<string, string> {
   const tag = ((load(readFileSync(join(CI_DIR, file), "utf8")) as { images?: Record<string, { tag?: string }> } | null)?.images?.[flavor]?.tag) ?? "";
   const ref = flavor === "mariadb" && tag.startsWith("10.11") ? FLAVORS.mariadb.previousLtsImage : undefined;
-  return { ...imageValues(flavor, ref), ...exporterImageValues() };
+  return { ...imageValues(flavor, ref), ...exporterImageValues(), ...rcloneImageValues() };
 }
 
 /** Install and prove one scenario in a namespace of its own, then remove it. */
-async function runScenario(main: E2e, file: string, s: Scenario): Promise<ScenarioResult> {
+export async function runScenario(main: E2e, file: string, s: Scenario): Promise<ScenarioResult> {
   const t0 = Date.now();
   const flavor = flavorOf([join(CI_DIR, file)]);
   const set: Record<string, string> = { ...localImages(file, flavor), "resources.server.requests.cpu": "20m", "resources.init.requests.cpu": "20m" };
