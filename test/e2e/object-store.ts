@@ -1,14 +1,11 @@
 // A real S3-compatible server in a test namespace, for the backups that go to S3 (backup.s3,
 // restore.from.s3): versitygw (infra/images/object-store/build.sh) over HTTPS, its certificate
-// signed by a CA made here, the bucket a directory of its posix backend. What a user of the chart
+// signed by a CA made here (test/helpers/object-store.ts), the bucket a directory of its posix backend. What a user of the chart
 // brings (the bucket, a Secret with the keys, the endpoint's CA) is made the way they would.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { execa } from "execa";
 import { apply, type Kube, kubectl, RESTRICTED_POD } from "../../scripts/lib/kube.js";
 import { versions } from "../../scripts/lib/tools.js";
+import { objectStoreCertificates } from "../helpers/object-store.js";
 
 /** What the chart is given to reach the server: the values under backup.s3 / restore.from.s3. */
 export const OBJECT_STORE = {
@@ -30,27 +27,11 @@ export function s3Values(key: "backup.s3" | "restore.from.s3", prefix: string): 
   };
 }
 
-/** A CA and a server certificate for the Service's short name (the chart's endpoint) and its FQDNs. */
-async function certificates(namespace: string): Promise<{ ca: string; cert: string; key: string }> {
-  const dir = mkdtempSync(join(tmpdir(), "object-store-tls-"));
-  try {
-    const run = (args: string[]) => execa("openssl", args, { cwd: dir });
-    await run(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=object-store test CA"]);
-    await run(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "tls.key", "-out", "tls.csr", "-subj", `/CN=${OBJECT_STORE.service}`]);
-    const s = OBJECT_STORE.service;
-    writeFileSync(join(dir, "ext"), `subjectAltName=DNS:${s},DNS:${s}.${namespace},DNS:${s}.${namespace}.svc,DNS:${s}.${namespace}.svc.cluster.local\n`);
-    await run(["x509", "-req", "-in", "tls.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "tls.crt", "-days", "2", "-extfile", "ext"]);
-    const read = (f: string) => readFileSync(join(dir, f), "utf8");
-    return { ca: read("ca.crt"), cert: read("tls.crt"), key: read("tls.key") };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 /** The server, its bucket, the keys Secret and the CA Secret in NAMESPACE; returns once it answers. */
 export async function startObjectStore(k: Kube, namespace: string): Promise<void> {
   const pins = versions();
-  const tls = await certificates(namespace);
+  const s = OBJECT_STORE.service;
+  const tls = await objectStoreCertificates([s, `${s}.${namespace}`, `${s}.${namespace}.svc`, `${s}.${namespace}.svc.cluster.local`]);
   const keys = { "access-key-id": `test${randomBytes(6).toString("hex")}`, "secret-access-key": randomBytes(18).toString("hex") };
   const secret = (name: string, data: Record<string, string>) => ({ apiVersion: "v1", kind: "Secret", metadata: { name }, stringData: data });
   const labels = { "app.kubernetes.io/name": OBJECT_STORE.service };

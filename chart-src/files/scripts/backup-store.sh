@@ -173,22 +173,24 @@ extract_backup() {
   local dest=${1:?extract_backup needs DEST} name=${2:?extract_backup needs NAME} manifest=${3:?extract_backup needs MANIFEST} dir=${4:?extract_backup needs DIR}
   local sha want rc=0
   sha=$(store_read "$dest" "$name/$(manifest_field "$manifest" archive)" | sha256_beside tar -xzf - -C "$dir") || rc=$?
-  if (( rc != 0 )); then
-    echo "it does not extract (see the log above)"
-    return 0
-  fi
   want=$(manifest_field "$manifest" sha256)
-  [[ "$sha" == "$want" ]] || echo "its archive's sha256 is $sha, the manifest says $want: corrupt"
+  # The checksum first: a damaged archive usually fails to extract too, and its checksum says why.
+  if [[ -n "$sha" && "$sha" != "$want" ]]; then
+    echo "its archive's sha256 is $sha, the manifest says $want: corrupt"
+  elif (( rc != 0 )); then
+    echo "it does not extract (see the log above)"
+  fi
 }
 
-# sha256_beside COMMAND...: stdin into COMMAND, and its sha256 (hex) on stdout, in one read; the
-# exit status is COMMAND's (or the checksum's when COMMAND succeeded). COMMAND's own stdout goes to stderr.
+# sha256_beside COMMAND...: stdin into COMMAND, and the sha256 (hex) of all of stdin on stdout, in
+# one read (what COMMAND leaves unread is still read and summed); the exit status is COMMAND's, or
+# the read's. COMMAND's own stdout goes to stderr.
 sha256_beside() {
   local fifo sum_pid rc=0
   fifo=$(mktemp -u) && mkfifo "$fifo" || return 1
   sha256sum <"$fifo" | cut -d' ' -f1 &
   sum_pid=$!
-  tee "$fifo" | "$@" >&2 || rc=$?
+  tee "$fifo" | { "$@" >&2; local cmd_rc=$?; cat >/dev/null; exit "$cmd_rc"; } || rc=$?
   wait "$sum_pid" || (( rc != 0 )) || rc=1
   rm -f "$fifo"
   return "$rc"
