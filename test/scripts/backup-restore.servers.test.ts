@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dockerAvailable, imageExists, LocalPods } from "../helpers/docker-pods.js";
+import { fakeApiCalls } from "../helpers/fake-kube-api.js";
 import { LocalObjectStore } from "../helpers/object-store.js";
 import { versions } from "../../scripts/lib/tools.js";
 import type { Flavor } from "../helpers/pod-scripts.js";
@@ -23,6 +24,16 @@ const DEST = "/backups";
 const ROWS = 1000;
 /** The restored release's passwords: none is the backed-up release's. */
 const OTHER_PASSWORDS = { "mysql-root-password": "restored-root-0123", "mysql-replication-password": "restored-repl", "mysql-clone-password": "restored-clone", "mysql-password": "restored-app" };
+
+/** The release backed up: a primary with ROWS rows in appdb.t and a replica that holds them. */
+async function startSource(source: LocalPods) {
+  await source.start(0);
+  await source.waitReady(0);
+  await source.sql(0, `CREATE TABLE appdb.t (id INT PRIMARY KEY, v VARCHAR(100)); INSERT INTO appdb.t WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < ${ROWS}) SELECT n, REPEAT('x', 100) FROM s;`);
+  await source.start(1);
+  await source.waitReady(1);
+  await source.waitFor(1, "SELECT COUNT(*) FROM appdb.t", String(ROWS));
+}
 
 const manifestOf = (dir: string, name: string) => JSON.parse(readFileSync(join(dir, name, "manifest.json"), "utf8"));
 
@@ -41,12 +52,7 @@ for (const f of flavors) {
       if (!(await imageExists(f.image))) throw new Error(`image ${f.image} is missing: run bash infra/images/db/build.sh`);
       for (const p of [source, restored, refused]) await p.createNetwork();
       for (const [k, v] of Object.entries(OTHER_PASSWORDS)) restored.setSecret(k, v);
-      await source.start(0);
-      await source.waitReady(0);
-      await source.sql(0, `CREATE TABLE appdb.t (id INT PRIMARY KEY, v VARCHAR(100)); INSERT INTO appdb.t WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < ${ROWS}) SELECT n, REPEAT('x', 100) FROM s;`);
-      await source.start(1);
-      await source.waitReady(1);
-      await source.waitFor(1, "SELECT COUNT(*) FROM appdb.t", String(ROWS));
+      await startSource(source);
     });
 
     afterAll(async () => {
@@ -125,12 +131,7 @@ describe("MariaDB 11.8: backup into an S3 bucket and restore from it", () => {
     if (!(await dockerAvailable())) throw new Error("Docker is not running: run bash infra/docker/ensure-docker.sh");
     for (const p of [source, restored]) await p.createNetwork();
     await store.start([source.network, restored.network]);
-    await source.start(0);
-    await source.waitReady(0);
-    await source.sql(0, `CREATE TABLE appdb.t (id INT PRIMARY KEY, v VARCHAR(100)); INSERT INTO appdb.t WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < ${ROWS}) SELECT n, REPEAT('x', 100) FROM s;`);
-    await source.start(1);
-    await source.waitReady(1);
-    await source.waitFor(1, "SELECT COUNT(*) FROM appdb.t", String(ROWS));
+    await startSource(source);
   });
 
   afterAll(async () => {
@@ -158,6 +159,11 @@ describe("MariaDB 11.8: backup into an S3 bucket and restore from it", () => {
     const job = await source.runJob("backup-bad-key", "/opt/mysql-chart/scripts/backup.sh", { env: { BACKUP_DEST: dest, REPLICAS: "2", ...store.env({ secret: "not-the-key" }) }, mounts: store.mounts() });
     expect(job.exitCode).not.toBe(0);
     expect(job.logs).toMatch(/cannot reach the backup destination :s3:db-backups\/local\/mariadb: .*SignatureDoesNotMatch/s);
+    // The outcome is an Event on the Job's pod, each time: complete (the backup above), then failed with the reason.
+    const reasons = [...fakeApiCalls(source.api).matchAll(/"reason":"(Backup\w+)","message":"([^"]*)"/g)].map((m) => `${m[1]}: ${m[2]}`);
+    expect(reasons).toHaveLength(2);
+    expect(reasons[0]).toMatch(new RegExp(`^BackupComplete: backup ${name} of db is complete in :s3:db-backups/local/mariadb$`));
+    expect(reasons[1]).toMatch(/^BackupFailed: backup of db into :s3:db-backups\/local\/mariadb failed: cannot reach the backup destination .*SignatureDoesNotMatch/);
   });
 
   it("a new release restored from the bucket's latest backup holds its rows and seeds a replica; a copy whose object was altered is refused by its checksum", async () => {

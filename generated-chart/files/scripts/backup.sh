@@ -6,6 +6,7 @@
 # has only that one pod. It is archived (tar, gzip) straight into BACKUP_DEST/NAME (a directory or
 # an S3 location: backup-store.sh), checksummed (sha256) on the way, and described by a manifest
 # written last: a listed backup is always complete. Then the backups beyond the retention are removed.
+# Its outcome is also an Event on its pod: BackupComplete, or BackupFailed with the first reason.
 set -euo pipefail
 shopt -s inherit_errexit
 LOG_TAG=backup
@@ -98,13 +99,36 @@ take_backup() {
   echo "$name"
 }
 
+# The first reason the backup failed (die writes it), for the BackupFailed Event.
+FAILURE_FILE=${TMPDIR:-/tmp}/backup-failure
+die() {
+  log "ERROR: $*"
+  [[ -s "$FAILURE_FILE" ]] || printf '%s\n' "$*" >"$FAILURE_FILE" 2>/dev/null || true
+  exit 1
+}
+
+# report_outcome EXIT_CODE NAME: the backup's outcome as an Event on the Job's pod (kubectl get
+# events, kubectl describe job), beside the Job's own status.
+report_outcome() {
+  local rc=${1:?report_outcome needs EXIT_CODE} name=${2:-} why
+  if (( rc == 0 )); then
+    pod_event Normal BackupComplete "backup $name of $STATEFULSET_NAME is complete in $BACKUP_DEST"
+  else
+    why=$(head -n 1 "$FAILURE_FILE" 2>/dev/null) || why=""
+    pod_event Warning BackupFailed "backup of $STATEFULSET_NAME into $BACKUP_DEST failed: ${why:-exit code $rc, see the Job log}"
+  fi
+}
+
 main() {
-  require_env BACKUP_DEST
-  local why
-  why=$(store_check "$BACKUP_DEST" 2>&1) || die "cannot reach the backup destination $BACKUP_DEST: $why"
-  take_backup "$BACKUP_DEST" >/dev/null
+  require_env BACKUP_DEST STATEFULSET_NAME
+  local why listing
+  rm -f "$FAILURE_FILE"
+  # BACKUP_NAME is global: the trap also runs after main has returned.
+  BACKUP_NAME=""
+  trap 'report_outcome $? "$BACKUP_NAME"' EXIT
+  why=$(store_check "$BACKUP_DEST" 2>&1) || die "cannot reach the backup destination $BACKUP_DEST: $(tail -n 3 <<<"$why" | tr '\n' ' ')"
+  BACKUP_NAME=$(take_backup "$BACKUP_DEST") || exit 1
   prune_backups "$BACKUP_DEST" "${BACKUP_KEEP_COUNT:-0}" "${BACKUP_KEEP_DAYS:-0}" || die "cannot apply the retention to $BACKUP_DEST"
-  local listing
   listing=$(describe_backups "$BACKUP_DEST") || die "cannot list $BACKUP_DEST"
   log "backups in the destination, oldest first (name, size, source, GTID position):"
   printf '%s\n' "$listing" >&2
