@@ -98,15 +98,16 @@ describe("backup-store.sh", () => {
     for (const n of names) await fakeBackup(dest, n);
     mkdirSync(join(dest, ".partial-20200105T000000Z"));
     mkdirSync(join(dest, "20200106T000000Z")); // an archive written, the manifest not yet
+    mkdirSync(join(dest, "lost+found")); // not a backup: never touched
     const byCount = await store(`prune_backups ${dest} 2 0; remove_partial_backups ${dest}`);
     expect(byCount.exitCode, byCount.stderr).toBe(0);
-    expect(readdirSync(dest).sort()).toEqual(names.slice(2));
+    expect(readdirSync(dest).sort()).toEqual([...names.slice(2), "lost+found"]);
     // All are years old: age alone removes every one but the newest.
     const byAge = await store(`prune_backups ${dest} 0 30`);
     expect(byAge.exitCode, byAge.stderr).toBe(0);
-    expect(readdirSync(dest)).toEqual([names[3]]);
+    expect(readdirSync(dest).sort()).toEqual([names[3], "lost+found"]);
     const none = await store(`prune_backups ${dest} 0 0`);
     expect(none.exitCode).toBe(0);
-    expect(readdirSync(dest)).toEqual([names[3]]);
+    expect(readdirSync(dest).sort()).toEqual([names[3], "lost+found"]);
   });
 });

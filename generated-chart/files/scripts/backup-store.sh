@@ -207,14 +207,15 @@ resolve_backup() {
   echo "$name"
 }
 
-# remove_partial_backups DEST: remove what interrupted backups left: entries without a manifest
-# (one backup runs at a time: the CronJob forbids two), and .partial-NAME directories of chart 0.5.
+# remove_partial_backups DEST: remove what interrupted backups left: backups named like one but
+# without a manifest (one backup runs at a time: the CronJob forbids two), and .partial-NAME
+# directories of earlier charts. Anything else in DEST (lost+found, a user's files) is left alone.
 remove_partial_backups() {
   local dest=${1:?remove_partial_backups needs DEST} entries complete d
   entries=$(store_entries "$dest") || return 1
   complete=$(list_backups "$dest") || return 1
   while read -r d; do
-    [[ -n "$d" ]] || continue
+    [[ "$d" =~ $BACKUP_NAME_PATTERN || "$d" == .partial-* ]] || continue
     if ! grep -qxF -- "$d" <<<"$complete"; then
       log "removing $d, left by an interrupted backup"
       store_remove "$dest" "$d" || return 1
