@@ -90,7 +90,9 @@ store_remove() {
 store_check() {
   local dest=${1:?store_check needs DEST}
   if is_s3 "$dest"; then
-    s3 lsf --max-depth 1 "$dest/" >/dev/null
+    s3 lsf --max-depth 1 "$dest/" >/dev/null && return 0
+    echo "(the bucket must exist, the endpoint answer with a certificate the CA vouches for, and the keys be allowed to list the bucket)" >&2
+    return 1
   else
     [[ -d "$dest" ]] || { echo "$dest is not a mounted directory" >&2; return 1; }
   fi
