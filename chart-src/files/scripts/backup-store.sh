@@ -25,9 +25,10 @@ is_s3() {
 }
 
 # s3 ARG...: rclone on the S3 destination, without a configuration file (the RCLONE_S3_* variables
-# configure it), retrying what a network hiccup fails.
+# configure it), retrying what a network hiccup fails; a connection that stays silent for 60 s is
+# dropped and retried rather than waited on for rclone's default 5 minutes.
 s3() {
-  "${RCLONE:-/opt/mysql-chart/tools/rclone}" --config /dev/null --retries 3 --low-level-retries 10 -q "$@"
+  "${RCLONE:-/opt/mysql-chart/tools/rclone}" --config /dev/null --retries 3 --low-level-retries 10 --contimeout 15s --timeout 60s -q "$@"
 }
 
 # store_entries DEST: the names at the top of DEST (backups, complete or not), one per line.

@@ -40,7 +40,13 @@ export function metrics(ctx: () => E2e) {
     const e = ctx();
     expect(value(await scrape(e, e.host(0)), SQL_RUNNING)).toBeUndefined();
     for (let i = 1; i < e.replicas; i++) {
-      const page = await scrape(e, e.host(i));
+      // A scrape whose replication collector timed out (a loaded node) lacks the series: the
+      // promise is that they are there, so ask again until a page has them.
+      let page = "";
+      await waitFor(`${e.pod(i)}'s replication series`, async () => {
+        page = await scrape(e, e.host(i));
+        return value(page, SQL_RUNNING) !== undefined ? true : undefined;
+      }, { timeoutMs: TIMEOUTS.settle, intervalMs: TIMEOUTS.poll });
       expect(value(page, SQL_RUNNING), e.pod(i)).toBe("1");
       expect(value(page, IO_RUNNING), e.pod(i)).toBe("1");
       expect(Number(value(page, LAG))).toBeGreaterThanOrEqual(0);
