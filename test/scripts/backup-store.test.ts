@@ -31,6 +31,12 @@ describe("backup-store.sh", () => {
     expect(none.exitCode).toBe(1);
   });
 
+  it("an S3 destination that cannot be listed fails the listing, and so \"latest\", instead of looking empty", async () => {
+    // RCLONE stands in for the client: one that fails every request, as an unreachable bucket does.
+    const r = await store(`RCLONE=false; a=0; list_backups :s3:bucket/prefix || a=$?; echo "list: $a"; b=0; resolve_backup :s3:bucket/prefix latest || b=$?; echo "latest: $b"`);
+    expect(r.stdout).toBe("list: 1\nlatest: 1");
+  });
+
   it("describes each complete backup on one line: name, size, source and GTID position", async () => {
     const dest = mkdtempSync(join(tmpdir(), "dest-"));
     await fakeBackup(dest, "20260102T030405Z", "0123456789");

@@ -100,10 +100,11 @@ store_check() {
 
 # list_backups DEST: the complete backups in DEST (a manifest written), oldest first, one name per line.
 list_backups() {
-  local dest=${1:?list_backups needs DEST} d
+  local dest=${1:?list_backups needs DEST} d manifests
   if is_s3 "$dest"; then
-    s3 lsf -R --files-only --include "/*/$MANIFEST_NAME" "$dest/" | sed -n "s:/$MANIFEST_NAME\$::p" \
-      | grep -E "$BACKUP_NAME_PATTERN" | sort
+    # A listing that fails fails the caller: an unreachable bucket is not an empty one.
+    manifests=$(s3 lsf -R --files-only --include "/*/$MANIFEST_NAME" "$dest/") || return 1
+    sed -n "s:/$MANIFEST_NAME\$::p" <<<"$manifests" | grep -E "$BACKUP_NAME_PATTERN" | sort || true
     return 0
   fi
   for d in "$dest"/*/; do
@@ -134,7 +135,7 @@ describe_backups() {
   rm -f "$m"
 }
 
-# manifest_field FILE KEY: one value of a manifest (the one-key-per-line JSON write_manifest writes).
+# manifest_field FILE KEY: one value of a manifest (the one-key-per-line JSON backup.sh's manifest writes).
 manifest_field() {
   local file=${1:?manifest_field needs FILE} key=${2:?manifest_field needs KEY}
   sed -nE "s/^  \"$key\": \"(.*)\",?\$/\1/p; s/^  \"$key\": ([0-9]+),?\$/\1/p" "$file" | head -n 1
