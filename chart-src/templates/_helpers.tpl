@@ -386,28 +386,40 @@ configuration file, the keys from the user's Secret, the CA (when given) mounted
 {{- end }}
 {{- end }}
 
-{{/* Mounts of the S3 client in a container that runs it: (list $ S3). */}}
+{{/* Mounts of the S3 client in a container that runs it: (list $ S3 CA_VOLUME), the CA from volume CA_VOLUME (mysql.s3CaVolume). */}}
 {{- define "mysql.s3Mounts" -}}
 {{- $s3 := index . 1 }}
 - name: s3-client
   mountPath: /opt/mysql-chart/tools
   readOnly: true
 {{- if $s3.caSecret }}
-- name: s3-ca
+- name: {{ index . 2 }}
   mountPath: /etc/mysql-chart/s3-ca
   readOnly: true
 {{- end }}
 {{- end }}
 
-{{/* Volumes of the S3 client: (list $ S3). */}}
-{{- define "mysql.s3Volumes" -}}
-{{- $s3 := index . 1 }}
-# The S3 client, copied in by the s3-client init container.
+{{/* Non-empty when pod 0 archives its binary logs (backup.binlogs, with backup.s3). */}}
+{{- define "mysql.binlogArchiving" -}}
+{{- if and .Values.backup.enabled .Values.backup.binlogs.enabled .Values.backup.s3.bucket }}true{{ end }}
+{{- end }}
+
+{{/* Non-empty when the StatefulSet's pods need the S3 client (restore.from.s3, backup.binlogs). */}}
+{{- define "mysql.needsS3Client" -}}
+{{- if or .Values.restore.from.s3.bucket (include "mysql.binlogArchiving" .) }}true{{ end }}
+{{- end }}
+
+{{/* The volume the s3-client init container copies the S3 client into. */}}
+{{- define "mysql.s3ClientVolume" -}}
 - name: s3-client
   emptyDir:
     sizeLimit: 256Mi
-{{- with $s3.caSecret }}
-- name: s3-ca
+{{- end }}
+
+{{/* The CA of an S3 location, when it has one: (list $ S3 NAME), a volume NAME. */}}
+{{- define "mysql.s3CaVolume" -}}
+{{- with (index . 1).caSecret }}
+- name: {{ index $ 2 }}
   secret:
     secretName: {{ . }}
 {{- end }}

@@ -128,6 +128,9 @@ characters, so the name is at most 52. That is the chart's longest suffix: the o
 {{- $errors = append $errors "backup.enabled is true but no destination is set: name the existing claim (backup.persistentVolumeClaim.claimName) or bucket (backup.s3.bucket) the backups are written to" }}
 {{- end }}
 {{- end }}
+{{- if and $v.backup.enabled $v.backup.binlogs.enabled (not $v.backup.s3.bucket) }}
+{{- $errors = append $errors "backup.binlogs.enabled is true but backup.s3.bucket is empty: the binary logs are archived into the backups' S3 bucket only (a claim would have to be mounted by every pod)" }}
+{{- end }}
 {{- range $field, $s3 := dict "backup.s3" $v.backup.s3 "restore.from.s3" $v.restore.from.s3 }}
 {{- if and $s3.bucket (not $s3.existingSecret) }}
 {{- $errors = append $errors (printf "%s.bucket is set but %s.existingSecret is empty: name the Secret holding the access key (%s.accessKeyIdKey) and secret key (%s.secretAccessKeyKey)" $field $field $field $field) }}

@@ -98,6 +98,41 @@ describe("backup.s3", () => {
   });
 });
 
+describe("backup.binlogs", () => {
+  const BINLOGS = { "backup.enabled": true, ...S3, "backup.s3.caSecret": "s3-ca", "backup.binlogs.enabled": true, "backup.binlogs.intervalSeconds": 30 };
+
+  it("the sidecar gets the bucket, the interval and rclone's settings; every pod copies the S3 client in, the backup's CA mounted into the sidecar alone", async () => {
+    const spec = findDoc(await render({ set: BINLOGS }), "StatefulSet").spec.template.spec;
+    expect(spec.initContainers.map((c: { name: string }) => c.name)).toEqual(["choose-config", "s3-client", "prepare-data"]);
+    const sidecar = container(spec, "replication");
+    expect([envOf(sidecar, "BINLOG_ARCHIVE_DEST"), envOf(sidecar, "BINLOG_ARCHIVE_SECONDS"), envOf(sidecar, "RCLONE_S3_ENDPOINT"), envOf(sidecar, "RCLONE_CA_CERT")])
+      .toEqual([":s3:db-backups/mysql/prod", "30", "https://s3.example.org:9000", "/etc/mysql-chart/s3-ca/ca.crt"]);
+    expect(sidecar.volumeMounts).toContainEqual({ name: "backup-s3-ca", mountPath: "/etc/mysql-chart/s3-ca", readOnly: true });
+    expect(spec.volumes).toContainEqual({ name: "backup-s3-ca", secret: { secretName: "s3-ca" } });
+    for (const c of ["mysql", "prepare-data"]) expect(envOf(container(spec, c), "BINLOG_ARCHIVE_DEST")).toBeUndefined();
+  });
+
+  it("with restore.from.s3 as well: one s3-client init container and volume, each S3 location's CA in its own volume", async () => {
+    const set = { ...BINLOGS, "restore.from.s3.bucket": "old-backups", "restore.from.s3.existingSecret": "old-keys", "restore.from.s3.caSecret": "old-ca" };
+    const spec = findDoc(await render({ set }), "StatefulSet").spec.template.spec;
+    expect(spec.initContainers.filter((c: { name: string }) => c.name === "s3-client")).toHaveLength(1);
+    const volumes = spec.volumes.map((v: { name: string }) => v.name);
+    expect(volumes.filter((n: string) => n === "s3-client")).toHaveLength(1);
+    expect(spec.volumes).toContainEqual({ name: "restore-s3-ca", secret: { secretName: "old-ca" } });
+    expect(container(spec, "prepare-data").volumeMounts).toContainEqual({ name: "restore-s3-ca", mountPath: "/etc/mysql-chart/s3-ca", readOnly: true });
+  });
+
+  it("adds nothing to the pods while off or while backup.enabled is off, and is refused with a claim destination, naming the fields", async () => {
+    for (const set of [{ "backup.enabled": true, ...S3 }, { ...BINLOGS, "backup.enabled": false }]) {
+      const spec = findDoc(await render({ set }), "StatefulSet").spec.template.spec;
+      expect(spec.initContainers.map((c: { name: string }) => c.name)).toEqual(["choose-config", "prepare-data"]);
+      expect(envOf(container(spec, "replication"), "BINLOG_ARCHIVE_DEST")).toBeUndefined();
+    }
+    expect(await refused("backup.enabled=true", "backup.persistentVolumeClaim.claimName=c", "backup.binlogs.enabled=true")).toMatch(/backup.binlogs.enabled is true but backup.s3.bucket is empty/);
+    expect(await refused("backup.binlogs.intervalSeconds=5")).toMatch(/backup.binlogs.intervalSeconds/);
+  });
+});
+
 describe("NOTES on backup and restore", () => {
   it("say how to take a backup now and list the backups when backups are on, and how to watch a restore", async () => {
     const on = await notes("--set", "backup.enabled=true", "--set", "backup.persistentVolumeClaim.claimName=db-backups");
@@ -127,7 +162,7 @@ describe("restore.from", () => {
     expect(spec.initContainers.map((c: { name: string }) => c.name)).toEqual(["choose-config", "s3-client", "prepare-data"]);
     const prepare = container(spec, "prepare-data");
     expect([envOf(prepare, "RESTORE_DEST"), envOf(prepare, "RESTORE_BACKUP"), envOf(prepare, "RCLONE_S3_ENDPOINT")]).toEqual([":s3:db-backups/mysql/prod", "latest", "http://minio.storage:9000"]);
-    expect(prepare.volumeMounts.map((m: { name: string }) => m.name)).toEqual(expect.arrayContaining(["s3-client", "s3-ca"]));
+    expect(prepare.volumeMounts.map((m: { name: string }) => m.name)).toEqual(expect.arrayContaining(["s3-client", "restore-s3-ca"]));
     expect(spec.volumes.map((v: { name: string }) => v.name)).not.toContain("restore");
     for (const c of ["mysql", "replication"]) expect(envOf(container(spec, c), "RCLONE_S3_ACCESS_KEY_ID")).toBeUndefined();
     const notesText = await notes(...Object.entries(set).flatMap(([k, v]) => ["--set", `${k}=${v}`]));

@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dockerAvailable, imageExists, LocalPods } from "../helpers/docker-pods.js";
+import { dockerAvailable, imageExists, LocalPods, type PodOptions } from "../helpers/docker-pods.js";
 import { fakeApiCalls } from "../helpers/fake-kube-api.js";
 import { LocalObjectStore } from "../helpers/object-store.js";
 import { versions } from "../../scripts/lib/tools.js";
@@ -26,8 +26,8 @@ const ROWS = 1000;
 const OTHER_PASSWORDS = { "mysql-root-password": "restored-root-0123", "mysql-replication-password": "restored-repl", "mysql-clone-password": "restored-clone", "mysql-password": "restored-app" };
 
 /** The release backed up: a primary with ROWS rows in appdb.t and a replica that holds them. */
-async function startSource(source: LocalPods) {
-  await source.start(0);
+async function startSource(source: LocalPods, primary: PodOptions = {}) {
+  await source.start(0, primary);
   await source.waitReady(0);
   await source.sql(0, `CREATE TABLE appdb.t (id INT PRIMARY KEY, v VARCHAR(100)); INSERT INTO appdb.t WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < ${ROWS}) SELECT n, REPEAT('x', 100) FROM s;`);
   await source.start(1);
@@ -114,7 +114,7 @@ for (const f of flavors) {
   });
 }
 
-// The same through an S3 bucket (backup.s3, restore.from.s3): a real S3 server (versitygw, HTTPS,
+// The same through an S3 bucket (backup.s3, restore.from.s3, backup.binlogs): a real S3 server (versitygw, HTTPS,
 // a private CA) beside the pods, the S3 client copied out of its image as the chart's init container
 // does. MariaDB 11.8 here; the e2e's ci/14 takes MySQL 9.7 through the same path in kind.
 describe("MariaDB 11.8: backup into an S3 bucket and restore from it", () => {
@@ -131,7 +131,8 @@ describe("MariaDB 11.8: backup into an S3 bucket and restore from it", () => {
     if (!(await dockerAvailable())) throw new Error("Docker is not running: run bash infra/docker/ensure-docker.sh");
     for (const p of [source, restored]) await p.createNetwork();
     await store.start([source.network, restored.network]);
-    await startSource(source);
+    // backup.binlogs: the primary's sidecar archives its binary logs into the same bucket.
+    await startSource(source, { env: { BINLOG_ARCHIVE_DEST: dest, BINLOG_ARCHIVE_SECONDS: "10", ...store.env() }, mounts: store.mounts() });
   });
 
   afterAll(async () => {
@@ -142,8 +143,8 @@ describe("MariaDB 11.8: backup into an S3 bucket and restore from it", () => {
   it("the backup Job streams the replica's copy into the bucket: archive and manifest under PREFIX/NAME, the manifest's sha256 that of the object", async () => {
     const job = await source.runJob("backup", "/opt/mysql-chart/scripts/backup.sh", { env: { BACKUP_DEST: dest, REPLICAS: "2", CHART_VERSION: "test", ...store.env() }, mounts: store.mounts() });
     expect(job.exitCode, job.logs).toBe(0);
-    const names = readdirSync(inBucket()).filter((n) => !n.startsWith("."));
-    expect(names, "one backup in the bucket").toHaveLength(1);
+    const names = readdirSync(inBucket()).filter((n) => /^\d{8}T\d{6}Z$/.test(n));
+    expect(names, "one backup in the bucket (beside binlogs/)").toHaveLength(1);
     name = names[0];
     expect(name).toMatch(/^\d{8}T\d{6}Z$/);
     const m = JSON.parse(readFileSync(inBucket(name, "manifest.json"), "utf8"));
@@ -153,6 +154,33 @@ describe("MariaDB 11.8: backup into an S3 bucket and restore from it", () => {
     expect(m.source).toBe("db-1.db.local");
     expect(job.logs).toMatch(new RegExp(`^${name}  ${m.size} bytes  from db-1.db.local  at `, "m"));
     sourceSums = await source.sql(0, "CHECKSUM TABLE appdb.t");
+  });
+
+  it("the primary archives its closed binary logs into the bucket with their sha256, the table's creation among them, within two turns", async () => {
+    const deadline = Date.now() + 90_000;
+    let archived: string[] = [];
+    let history = "";
+    for (;;) {
+      const ids = existsSync(inBucket("binlogs")) ? readdirSync(inBucket("binlogs")) : [];
+      if (ids.length === 1) {
+        history = ids[0];
+        archived = readdirSync(inBucket("binlogs", history)).filter((f) => !f.startsWith(".")).sort();
+        const logs = archived.filter((f) => !f.endsWith(".sha256"));
+        if (logs.some((f) => readFileSync(inBucket("binlogs", history, f)).includes("CREATE TABLE appdb.t"))) break;
+      }
+      if (Date.now() > deadline) throw new Error(`no archived binary log holds the table's creation within 90 s: ${ids.join(", ")} / ${archived.join(", ")}\n${await source.logs(0)}`);
+      await new Promise((done) => setTimeout(done, 2000));
+    }
+    expect(history).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{8}$/);
+    for (const f of archived.filter((x) => !x.endsWith(".sha256"))) {
+      expect(archived, `${f} has its checksum beside it`).toContain(`${f}.sha256`);
+      const sum = readFileSync(inBucket("binlogs", history, `${f}.sha256`), "utf8");
+      expect(sum).toBe(`${createHash("sha256").update(readFileSync(inBucket("binlogs", history, f))).digest("hex")}  ${f}\n`);
+    }
+    // The open binary log is never uploaded: every archived one is closed on the server.
+    const open = (await source.sql(0, "SHOW BINARY LOGS")).trim().split("\n").at(-1)!.split("\t")[0];
+    expect(archived).not.toContain(open);
+    expect(await source.logs(0)).toMatch(/archived binary log \S+ \(\d+ bytes, sha256 [0-9a-f]{64}\) into :s3:db-backups\/local\/mariadb\/binlogs\//);
   });
 
   it("refused credentials fail the backup Job at once, naming the destination", async () => {

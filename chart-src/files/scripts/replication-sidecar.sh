@@ -8,7 +8,8 @@
 # certificate current (tls.sh), and a replica that can never
 # continue (purged binary logs, diverged history) re-clones itself (repair-replica.sh). With
 # ROLE_LABEL set it labels its pod primary or replica (label_role). On pod 0 seeded from
-# bootstrap.cloneFrom's source it makes the cut-over when asked (bootstrap.sh).
+# bootstrap.cloneFrom's source it makes the cut-over when asked (bootstrap.sh). With
+# backup.binlogs, pod 0 archives its binary logs (binlog-archive.sh).
 set -euo pipefail
 shopt -s inherit_errexit
 # shellcheck source=lib.sh
@@ -21,6 +22,8 @@ shopt -s inherit_errexit
 . "$(dirname "${BASH_SOURCE[0]}")/repair-replica.sh"
 # shellcheck source=bootstrap.sh
 . "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
+# shellcheck source=binlog-archive.sh
+. "$(dirname "${BASH_SOURCE[0]}")/binlog-archive.sh"
 
 BACKUP_SERVER_PID=""
 # Set while the system tables still wait for their upgrade (upgrade_system_tables).
@@ -161,6 +164,7 @@ main() {
     [[ -z "$SYSTEM_TABLES_PENDING" ]] || upgrade_system_tables
     [[ -z "$ROLE_LABEL_PENDING" ]] || label_role "$ordinal"
     if (( ordinal > 0 )); then check_replica_health; fi
+    if (( ordinal == 0 )) && binlog_archiving && [[ ! -e "$BOOTSTRAP_MARKER" ]]; then archive_binlogs "$CLIENT_CNF"; fi
     if [[ -n "$BACKUP_SERVER_PID" ]] && ! kill -0 "$BACKUP_SERVER_PID" 2>/dev/null; then
       die "the backup server exited; restarting the container"
     fi

@@ -178,7 +178,8 @@ export const SCENARIOS: Record<string, Scenario> = {
     before: (k, namespace) => startObjectStore(k, namespace),
     // Retention and refusal are the flavor-independent backup-store.sh: proven here on S3, in the
     // fast tier on a directory.
-    promise: backupPromise("14-backup-mysql-values.yaml", { retentionAndRefusal: true, restoreFrom: s3Values("restore.from.s3", "mysql/ci14") }),
+    // backup.binlogs on: pod 0's sidecar archives its binary logs into the bucket as well.
+    promise: backupPromise("14-backup-mysql-values.yaml", { retentionAndRefusal: true, restoreFrom: s3Values("restore.from.s3", "mysql/ci14"), binlogs: true }),
   },
 };
 
@@ -187,7 +188,7 @@ export const SCENARIOS: Record<string, Scenario> = {
  * (RESTORE_FROM: the restore.from values of the file's destination); with retentionAndRefusal, three
  * backups of which the newest two are kept, and a refused restore.
  */
-function backupPromise(file: string, { retentionAndRefusal, restoreFrom }: { retentionAndRefusal: boolean; restoreFrom: Record<string, string> }): Scenario["promise"] {
+function backupPromise(file: string, { retentionAndRefusal, restoreFrom, binlogs = false }: { retentionAndRefusal: boolean; restoreFrom: Record<string, string>; binlogs?: boolean }): Scenario["promise"] {
   const name = retentionAndRefusal
     ? "a backup taken now (kubectl create job --from=cronjob) copies the replica and lists itself; retention keeps the newest two; a release restored from the latest holds the rows of backup time and passes the shared proof; a backup that is not there is refused with an Event"
     : "a backup taken now (kubectl create job --from=cronjob) copies the replica and lists itself; a release restored from it holds the rows of backup time and passes the shared proof";
@@ -210,6 +211,21 @@ function backupPromise(file: string, { retentionAndRefusal, restoreFrom }: { ret
       const listed = [...latest.log.matchAll(/^(\d{8}T\d{6}Z)  \d+ bytes/gm)].map((m) => m[1]);
       if (listed.length !== 2 || listed.includes(first.name) || listed[1] !== latest.name) throw new Error(`retention 2 after three backups: the destination lists ${listed.join(", ")}; ${first.name} should be gone\n${latest.log}`);
       kept = `; after three, ${listed.join(" and ")} kept`;
+    }
+    let archived = "";
+    if (binlogs) {
+      // The rows above are in a binary log pod 0 closes and uploads within two turns (10 s each).
+      const deadline = Date.now() + 90_000;
+      for (;;) {
+        const log = (await kubectl(t.k, ["logs", "-n", t.namespace, podName(t, 0), "-c", "replication"], { allowFailure: true })).stdout;
+        const seen = [...log.matchAll(/archived binary log (\S+) \(\d+ bytes, sha256 [0-9a-f]{64}\) into (\S+) /g)];
+        if (seen.length > 0) {
+          archived = `; pod 0 archived ${seen.length} binary log(s) into ${seen[0][2]}`;
+          break;
+        }
+        if (Date.now() > deadline) throw new Error(`pod 0 archived no binary log within 90 s:\n${log.split("\n").slice(-20).join("\n")}`);
+        await new Promise((done) => setTimeout(done, 3000));
+      }
     }
     // Written after the backups: the restore must not have it.
     await podSql(t.k, t.namespace, podName(t, 0), t.flavor, "INSERT INTO bk.t VALUES (1001, 'after the backup')");
@@ -236,7 +252,7 @@ function backupPromise(file: string, { retentionAndRefusal, restoreFrom }: { ret
       if (!/backup 20000101T000000Z is refused: .*not a complete backup/.test(refusal ?? "")) throw new Error(`the RestoreRefused Event does not say why: ${refusal}`);
       refused = `; a missing backup refused: ${refusal}`;
     }
-    return `backup ${first.name} of ${first.source} in ${first.jobMs} ms (a plain tar of the same data: ${tarMs} ms), listed in the Job's log${kept}; release ${restored} restored from ${latest.name}: CHECKSUM TABLE bk.t equal to backup time (${sums.replace(/\t/g, " ")}), shared proof passed, Event: ${restoredEvent}${refused}`;
+    return `backup ${first.name} of ${first.source} in ${first.jobMs} ms (a plain tar of the same data: ${tarMs} ms), listed in the Job's log${kept}; release ${restored} restored from ${latest.name}: CHECKSUM TABLE bk.t equal to backup time (${sums.replace(/\t/g, " ")}), shared proof passed, Event: ${restoredEvent}${refused}${archived}`;
   } };
 }
 

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# binlog-archive.sh: backup.binlogs, the primary's binary logs copied into the backup destination
+# (BINLOG_ARCHIVE_DEST, an S3 location), so that the history between two full backups is kept
+# off the pod. The sidecar of pod 0 runs a turn every BINLOG_ARCHIVE_SECONDS: it closes the current
+# binary log when it holds anything new (FLUSH LOCAL BINARY LOGS: not replicated), then uploads
+# every closed one not yet archived, with its sha256 beside it, as
+# BINLOG_ARCHIVE_DEST/binlogs/ID/NAME and NAME.sha256. ID names this data directory's history
+# (its UTC creation, then random hex): a primary rebuilt on a new volume starts binary logs at
+# 000001 again, under a new ID, never over the old ones. What is archived is recorded on the
+# volume, so a restart uploads nothing twice. Sourced by replication-sidecar.sh after lib.sh.
+
+# shellcheck source=backup-store.sh
+. "$(dirname "${BASH_SOURCE[0]}")/backup-store.sh"
+
+BINLOG_ARCHIVE_DIR="$DATA_ROOT/binlog-archive"
+# The last binary log seen open and its size then: "NAME SIZE" (a turn closes it once it grows).
+BINLOG_OPEN_SEEN=""
+BINLOG_ARCHIVE_LAST_TURN=""
+# Set while turns fail, so that a failure streak makes one Event, not one a minute.
+BINLOG_ARCHIVE_FAILING=""
+
+# binlog_archiving: 0 when backup.binlogs is on.
+binlog_archiving() {
+  [[ -n "${BINLOG_ARCHIVE_DEST:-}" ]]
+}
+
+# binlog_archive_id: this data directory's archive ID, made once.
+binlog_archive_id() {
+  local f="$BINLOG_ARCHIVE_DIR/id" id
+  if [[ ! -s "$f" ]]; then
+    id="$(date -u +%Y%m%dT%H%M%SZ)-$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')" || return 1
+    mkdir -p "$BINLOG_ARCHIVE_DIR" && printf '%s\n' "$id" >"$f.new" && mv "$f.new" "$f" || return 1
+  fi
+  cat "$f"
+}
+
+# binary_logs CNF: the server's binary logs, oldest first, "NAME SIZE" per line; the last is open.
+binary_logs() {
+  sql "${1:?binary_logs needs CNF}" <<<"SHOW BINARY LOGS" | awk '{print $1, $2}'
+}
+
+# close_binlog_if_grown CNF: rotate the open binary log when it grew since the last turn saw it,
+# so that what was written reaches the archive within about two turns.
+close_binlog_if_grown() {
+  local cnf=${1:?close_binlog_if_grown needs CNF} open name size
+  open=$(binary_logs "$cnf" | tail -n 1) || return 1
+  read -r name size <<<"$open"
+  if [[ -n "$BINLOG_OPEN_SEEN" && "${BINLOG_OPEN_SEEN% *}" == "$name" && "$size" -gt "${BINLOG_OPEN_SEEN#* }" ]]; then
+    sql "$cnf" <<<"FLUSH LOCAL BINARY LOGS" || return 1
+    open=$(binary_logs "$cnf" | tail -n 1) || return 1
+  fi
+  BINLOG_OPEN_SEEN=$open
+}
+
+# archive_binlog CNF DEST ID NAME: upload one closed binary log and its sha256, then record it.
+archive_binlog() {
+  local cnf=${1:?archive_binlog needs CNF} dest=${2:?archive_binlog needs DEST} id=${3:?archive_binlog needs ID} name=${4:?archive_binlog needs NAME}
+  local dir sha t0=$SECONDS
+  dir=$(dirname "$(sql_value "$cnf" "SELECT @@GLOBAL.log_bin_basename")") || return 1
+  sha=$(sha256_beside store_write "$dest" "binlogs/$id/$name" <"$dir/$name") || return 1
+  printf '%s  %s\n' "$sha" "$name" | store_write "$dest" "binlogs/$id/$name.sha256" || return 1
+  printf '%s %s\n' "$name" "$sha" >>"$BINLOG_ARCHIVE_DIR/archived"
+  log "archived binary log $name ($(stat -c %s "$dir/$name") bytes, sha256 $sha) into $dest/binlogs/$id in $((SECONDS - t0))s"
+}
+
+# archive_binlogs_turn CNF: one turn, at most every BINLOG_ARCHIVE_SECONDS (the sidecar's loop
+# turns more often): close the open binary log if it grew, upload what is closed and not yet archived.
+archive_binlogs_turn() {
+  local cnf=${1:?archive_binlogs_turn needs CNF} id logs name
+  if [[ -n "$BINLOG_ARCHIVE_LAST_TURN" ]] && (( SECONDS - BINLOG_ARCHIVE_LAST_TURN < ${BINLOG_ARCHIVE_SECONDS:-60} )); then
+    return 0
+  fi
+  BINLOG_ARCHIVE_LAST_TURN=$SECONDS
+  id=$(binlog_archive_id) || return 1
+  close_binlog_if_grown "$cnf" || return 1
+  logs=$(binary_logs "$cnf") || return 1
+  touch "$BINLOG_ARCHIVE_DIR/archived" || return 1
+  while read -r name; do
+    [[ -n "$name" ]] || continue
+    grep -q "^$name " "$BINLOG_ARCHIVE_DIR/archived" && continue
+    archive_binlog "$cnf" "$BINLOG_ARCHIVE_DEST" "$id" "$name" || return 1
+  done < <(sed '$d' <<<"$logs" | cut -d' ' -f1)
+}
+
+# archive_binlogs CNF: a turn whose failure is logged, and made an Event (BinlogArchiveFailed)
+# once per streak of failures; the next success says so too (BinlogArchiveResumed).
+archive_binlogs() {
+  local cnf=${1:?archive_binlogs needs CNF} out="${TMPDIR:-/tmp}/binlog-archive.log" rc=0
+  # In this shell (a turn keeps state between turns); its log shown once it ends.
+  archive_binlogs_turn "$cnf" 2>"$out" || rc=$?
+  cat "$out" >&2
+  if (( rc == 0 )); then
+    if [[ -n "$BINLOG_ARCHIVE_FAILING" ]]; then
+      BINLOG_ARCHIVE_FAILING=""
+      pod_event Normal BinlogArchiveResumed "backup.binlogs: the binary logs reach $BINLOG_ARCHIVE_DEST again."
+    fi
+    return 0
+  fi
+  log "archiving the binary logs into $BINLOG_ARCHIVE_DEST failed; trying again in ${BINLOG_ARCHIVE_SECONDS:-60}s"
+  if [[ -z "$BINLOG_ARCHIVE_FAILING" ]]; then
+    BINLOG_ARCHIVE_FAILING=1
+    pod_event Warning BinlogArchiveFailed "backup.binlogs: the binary logs do not reach $BINLOG_ARCHIVE_DEST: $(tail -n 3 "$out" | tr '\n' ' ')"
+  fi
+}
