@@ -338,6 +338,10 @@ backup port. Use: $f := include "mysql.flavor" . | fromJson.
   value: {{ include "mysql.s3Dest" .Values.restore.from.s3 | quote }}
 - name: RESTORE_BACKUP
   value: {{ .Values.restore.from.backup | quote }}
+{{- with .Values.restore.pointInTime }}
+- name: RESTORE_POINT_IN_TIME
+  value: {{ . | quote }}
+{{- end }}
 {{- include "mysql.s3Env" .Values.restore.from.s3 }}
 {{- end }}
 {{- end }}

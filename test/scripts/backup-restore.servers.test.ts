@@ -3,7 +3,7 @@
 // pod 0 is given that destination (restore.from) starts from it with its own passwords, takes
 // writes and seeds its replicas; a truncated or corrupt backup is refused before anything starts.
 // Then the same through an S3 bucket.
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, truncateSync, chownSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, chownSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -114,30 +114,30 @@ for (const f of flavors) {
   });
 }
 
-// The same through an S3 bucket (backup.s3, restore.from.s3, backup.binlogs): a real S3 server (versitygw, HTTPS,
-// a private CA) beside the pods, the S3 client copied out of its image as the chart's init container
-// does. MariaDB 11.8 here; the e2e's ci/14 takes MySQL 9.7 through the same path in kind.
-describe("MariaDB 11.8: backup into an S3 bucket and restore from it", () => {
-  const image = process.env.MARIADB_IMAGE ?? pins.LOCAL_IMAGE_MARIADB_11_8;
-  const source = new LocalPods("mariadb", image);
-  const restored = new LocalPods("mariadb", image);
+// The same through an S3 bucket (backup.s3, restore.from.s3, backup.binlogs, restore.pointInTime):
+// a real S3 server (versitygw, HTTPS, a private CA) beside the pods, the S3 client copied out of its
+// image as the chart's init container does. The e2e's ci/14 takes MySQL 9.7 through it in kind.
+for (const f of flavors.slice(0, 2)) describe(`${f.name}: backup into an S3 bucket and restore from it`, () => {
+  const source = new LocalPods(f.flavor, f.image);
+  const restored = new LocalPods(f.flavor, f.image);
+  const pitr = new LocalPods(f.flavor, f.image);
   const store = new LocalObjectStore();
-  const dest = ":s3:db-backups/local/mariadb";
-  const inBucket = (...p: string[]) => join(store.data, LocalObjectStore.BUCKET, "local", "mariadb", ...p);
+  const dest = `:s3:db-backups/local/${f.flavor}`;
+  const inBucket = (...p: string[]) => join(store.data, LocalObjectStore.BUCKET, "local", f.flavor, ...p);
   let name = "";
   let sourceSums = "";
 
   beforeAll(async () => {
     if (!(await dockerAvailable())) throw new Error("Docker is not running: run bash infra/docker/ensure-docker.sh");
-    for (const p of [source, restored]) await p.createNetwork();
-    await store.start([source.network, restored.network]);
+    for (const p of [source, restored, pitr]) await p.createNetwork();
+    await store.start([source.network, restored.network, pitr.network]);
     // backup.binlogs: the primary's sidecar archives its binary logs into the same bucket.
     await startSource(source, { env: { BINLOG_ARCHIVE_DEST: dest, BINLOG_ARCHIVE_SECONDS: "10", ...store.env() }, mounts: store.mounts() });
   });
 
   afterAll(async () => {
     await store.destroy();
-    for (const p of [source, restored]) await p.destroy();
+    for (const p of [source, restored, pitr]) await p.destroy();
   });
 
   it("the backup Job streams the replica's copy into the bucket: archive and manifest under PREFIX/NAME, the manifest's sha256 that of the object", async () => {
@@ -156,7 +156,7 @@ describe("MariaDB 11.8: backup into an S3 bucket and restore from it", () => {
     sourceSums = await source.sql(0, "CHECKSUM TABLE appdb.t");
   });
 
-  it("the primary archives its closed binary logs into the bucket with their sha256, the table's creation among them, within two turns", async () => {
+  it("the primary archives its closed binary logs into the bucket with their sha256, the table's creation among them (the turn after a write closes its binary log)", async () => {
     const deadline = Date.now() + 90_000;
     let archived: string[] = [];
     let history = "";
@@ -180,18 +180,18 @@ describe("MariaDB 11.8: backup into an S3 bucket and restore from it", () => {
     // The open binary log is never uploaded: every archived one is closed on the server.
     const open = (await source.sql(0, "SHOW BINARY LOGS")).trim().split("\n").at(-1)!.split("\t")[0];
     expect(archived).not.toContain(open);
-    expect(await source.logs(0)).toMatch(/archived binary log \S+ \(\d+ bytes, sha256 [0-9a-f]{64}\) into :s3:db-backups\/local\/mariadb\/binlogs\//);
+    expect(await source.logs(0)).toMatch(new RegExp(`archived binary log \\S+ \\(\\d+ bytes, sha256 [0-9a-f]{64}\\) into :s3:db-backups/local/${f.flavor}/binlogs/`));
   });
 
   it("refused credentials fail the backup Job at once, naming the destination", async () => {
     const job = await source.runJob("backup-bad-key", "/opt/mysql-chart/scripts/backup.sh", { env: { BACKUP_DEST: dest, REPLICAS: "2", ...store.env({ secret: "not-the-key" }) }, mounts: store.mounts() });
     expect(job.exitCode).not.toBe(0);
-    expect(job.logs).toMatch(/cannot reach the backup destination :s3:db-backups\/local\/mariadb: .*SignatureDoesNotMatch/s);
+    expect(job.logs).toMatch(new RegExp(`cannot reach the backup destination :s3:db-backups/local/${f.flavor}: .*SignatureDoesNotMatch`, "s"));
     // The outcome is an Event on the Job's pod, each time: complete (the backup above), then failed with the reason.
     const reasons = [...fakeApiCalls(source.api).matchAll(/"reason":"(Backup\w+)","message":"([^"]*)"/g)].map((m) => `${m[1]}: ${m[2]}`);
     expect(reasons).toHaveLength(2);
-    expect(reasons[0]).toMatch(new RegExp(`^BackupComplete: backup ${name} of db is complete in :s3:db-backups/local/mariadb$`));
-    expect(reasons[1]).toMatch(/^BackupFailed: backup of db into :s3:db-backups\/local\/mariadb failed: cannot reach the backup destination .*SignatureDoesNotMatch/);
+    expect(reasons[0]).toMatch(new RegExp(`^BackupComplete: backup ${name} of db is complete in :s3:db-backups/local/${f.flavor}$`));
+    expect(reasons[1]).toMatch(new RegExp(`^BackupFailed: backup of db into :s3:db-backups/local/${f.flavor} failed: cannot reach the backup destination .*SignatureDoesNotMatch`));
   });
 
   it("a new release restored from the bucket's latest backup holds its rows and seeds a replica; a copy whose object was altered is refused by its checksum", async () => {
@@ -216,5 +216,38 @@ describe("MariaDB 11.8: backup into an S3 bucket and restore from it", () => {
     await restored.start(1);
     await restored.waitReady(1);
     await restored.waitFor(1, "SELECT COUNT(*) FROM appdb.t", String(ROWS + 1));
+  });
+  it.runIf(f.flavor === "mysql")("restore.pointInTime: a release restored at T holds exactly the rows written before T (the backup, then the archived binary logs replayed), none after", async () => {
+    expect(name, "the backup above").not.toBe("");
+    const sql = (q: string) => source.sql(0, q);
+    for (let i = 1; i <= 10; i++) await sql(`INSERT INTO appdb.t VALUES (${2000 + i}, 'before T')`);
+    // T: the next whole second after those writes; the later writes start over a second after it
+    // (binary log events are timestamped to the second).
+    const tMs = Math.ceil((Date.now() + 1) / 1000) * 1000;
+    const T = new Date(tMs).toISOString().replace(/\.\d{3}Z$/, "Z");
+    await new Promise((done) => setTimeout(done, tMs + 1200 - Date.now()));
+    for (let i = 1; i <= 10; i++) await sql(`INSERT INTO appdb.t VALUES (${3000 + i}, 'after T')`);
+    const wroteAfter = Date.now();
+    // Archived once a binary log closed after those writes is in the bucket (the next turn, 10 s at most, closes it).
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      const dir = readdirSync(inBucket("binlogs")).map((id) => inBucket("binlogs", id));
+      const newest = Math.max(...dir.flatMap((d) => readdirSync(d).filter((x) => x.endsWith(".sha256")).map((x) => statSync(join(d, x)).mtimeMs)));
+      if (newest > wroteAfter + 500) break;
+      if (Date.now() > deadline) throw new Error(`no binary log archived after the writes within 90 s\n${await source.logs(0)}`);
+      await new Promise((done) => setTimeout(done, 2000));
+    }
+    await pitr.start(0, { env: { RESTORE_DEST: dest, RESTORE_BACKUP: "latest", RESTORE_POINT_IN_TIME: T, ...store.env() }, mounts: store.mounts() });
+    await pitr.waitReady(0);
+    const log = await pitr.logs(0);
+    expect(log).toMatch(new RegExp(`restored from backup ${name} and its binary logs up to ${T}`));
+    expect(log).toMatch(/replaying \d+ archived binary log\(s\) after GTID/);
+    expect(await pitr.sql(0, "SELECT GROUP_CONCAT(id ORDER BY id) FROM appdb.t WHERE id > 1000")).toBe(Array.from({ length: 10 }, (_, i) => 2001 + i).join(","));
+    expect(await pitr.sql(0, "SELECT COUNT(*) FROM appdb.t")).toBe(String(ROWS + 10));
+    // This release's own accounts, after the replay; it takes writes and seeds a replica.
+    await pitr.sql(0, "INSERT INTO appdb.t VALUES (0, 'after the restore')");
+    await pitr.start(1);
+    await pitr.waitReady(1);
+    await pitr.waitFor(1, "SELECT COUNT(*) FROM appdb.t", String(ROWS + 11));
   });
 });

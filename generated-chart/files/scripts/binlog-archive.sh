@@ -14,7 +14,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/backup-store.sh"
 
 BINLOG_ARCHIVE_DIR="$DATA_ROOT/binlog-archive"
-# The last binary log seen open and its size then: "NAME SIZE" (a turn closes it once it grows).
+# The binary log the last turn opened and its size then: "NAME SIZE" (a turn closes it once it grows).
 BINLOG_OPEN_SEEN=""
 BINLOG_ARCHIVE_LAST_TURN=""
 # Set while turns fail, so that a failure streak makes one Event, not one a minute.
@@ -40,13 +40,15 @@ binary_logs() {
   sql "${1:?binary_logs needs CNF}" <<<"SHOW BINARY LOGS" | awk '{print $1, $2}'
 }
 
-# close_binlog_if_grown CNF: rotate the open binary log when it grew since the last turn saw it,
-# so that what was written reaches the archive within about two turns.
+# close_binlog_if_grown CNF: rotate the open binary log unless it is the one the last turn opened
+# and has not grown since, so that what was written reaches the archive by the next turn. A binary
+# log this sidecar did not open (its first turn, or one the server rotated to) is closed at once:
+# what it holds is unknown.
 close_binlog_if_grown() {
   local cnf=${1:?close_binlog_if_grown needs CNF} open name size
   open=$(binary_logs "$cnf" | tail -n 1) || return 1
   read -r name size <<<"$open"
-  if [[ -n "$BINLOG_OPEN_SEEN" && "${BINLOG_OPEN_SEEN% *}" == "$name" && "$size" -gt "${BINLOG_OPEN_SEEN#* }" ]]; then
+  if [[ "${BINLOG_OPEN_SEEN% *}" != "$name" ]] || (( size > ${BINLOG_OPEN_SEEN#* } )); then
     sql "$cnf" <<<"FLUSH LOCAL BINARY LOGS" || return 1
     open=$(binary_logs "$cnf" | tail -n 1) || return 1
   fi

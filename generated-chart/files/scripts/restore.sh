@@ -20,25 +20,87 @@ refuse_restore() {
   die "restore.from: $1"
 }
 
-# restore_from_backup: pod 0's data on a new installation with restore.from, in STAGING_DIR.
+# newest_backup_before DEST UNTIL: the newest complete backup in DEST that was complete (its
+# manifest's endedAt) at or before UNTIL (an ISO UTC time: the strings sort by time); 1 when none was.
+newest_backup_before() {
+  local dest=${1:?newest_backup_before needs DEST} until=${2:?newest_backup_before needs UNTIL} m n names
+  names=$(list_backups "$dest") || return 1
+  m=$(mktemp) || return 1
+  while read -r n; do
+    if [[ -z "$n" ]] || ! fetch_manifest "$dest" "$n" "$m"; then continue; fi
+    if [[ ! "$(manifest_field "$m" endedAt)" > "$until" ]]; then
+      rm -f "$m"
+      echo "$n"
+      return 0
+    fi
+  done < <(sort -r <<<"$names")
+  rm -f "$m"
+  return 1
+}
+
+# fetch_binlogs DEST DIR SINCE: the binary logs archived in DEST (backup.binlogs) since SINCE (the
+# backup's start: those uploaded before it hold nothing the backup lacks) into DIR, each checked
+# against its sha256, listed in replay order (archive ID, then name) in DIR/order. Prints the newest
+# upload's time; 1 (and why, on stderr) when one is missing, unreadable or does not match its checksum.
+fetch_binlogs() {
+  local dest=${1:?fetch_binlogs needs DEST} dir=${2:?fetch_binlogs needs DIR} since=${3:?fetch_binlogs needs SINCE}
+  local listing since_s t path file sha want newest=""
+  since_s=$(date -u -d "$since" +%s) || return 1
+  { rm -rf "$dir" && mkdir -p "$dir" && : >"$dir/order"; } || return 1
+  # rclone prints the upload times in the local zone: UTC here.
+  listing=$(TZ=UTC s3 lsf -R --files-only --format tp --separator '|' "$dest/binlogs/" 2>&1) || { echo "cannot list $dest/binlogs: $listing" >&2; return 1; }
+  while IFS='|' read -r t path; do
+    [[ -n "$path" && "$path" != *.sha256 ]] || continue
+    (( $(date -u -d "$t" +%s) >= since_s )) || continue
+    file="$dir/${path//\//_}"
+    sha=$(store_read "$dest" "binlogs/$path" | sha256_beside dd of="$file" bs=1M status=none) || { echo "cannot read $dest/binlogs/$path" >&2; return 1; }
+    want=$(store_read "$dest" "binlogs/$path.sha256" | cut -d' ' -f1) || want=""
+    [[ -n "$want" && "$sha" == "$want" ]] || { echo "the archived binary log $path has sha256 $sha, its .sha256 file says ${want:-nothing}" >&2; return 1; }
+    basename "$file" >>"$dir/order"
+    [[ "$t" < "$newest" ]] || newest=$t
+  done < <(sort -t'|' -k2,2 <<<"$listing")
+  echo "${newest:-none}"
+}
+
+# restore_from_backup: pod 0's data on a new installation with restore.from, in STAGING_DIR; with
+# restore.pointInTime (RESTORE_POINT_IN_TIME, UTC), the archived binary logs replayed on it up to then.
 restore_from_backup() {
-  local dest=$RESTORE_DEST asked=${RESTORE_BACKUP:-latest} name problems manifest t0=$SECONDS why
+  local dest=$RESTORE_DEST asked=${RESTORE_BACKUP:-latest} until=${RESTORE_POINT_IN_TIME:-} name problems manifest t0=$SECONDS why
+  local replay="" archived_until="" ended
   why=$(store_check "$dest" 2>&1) || refuse_restore "cannot read the backup destination $dest: $(tail -n 3 <<<"$why" | tr '\n' ' ')"
-  name=$(resolve_backup "$dest" "$asked") || refuse_restore "no complete backup in $dest"
+  if [[ -n "$until" && "$asked" == latest ]]; then
+    name=$(newest_backup_before "$dest" "$until") || refuse_restore "no complete backup in $dest was complete by restore.pointInTime $until"
+  else
+    name=$(resolve_backup "$dest" "$asked") || refuse_restore "no complete backup in $dest"
+  fi
   manifest=$(mktemp) || die "cannot create a temporary file"
-  log "restoring backup $name ($asked) from $dest"
+  log "restoring backup $name ($asked) from $dest${until:+, then its archived binary logs up to $until}"
   problems=$(backup_problems "$dest" "$name" "$manifest" "$(server_version)") || refuse_restore "cannot check backup $name"
   [[ -z "$problems" ]] || refuse_restore "backup $name is refused: $(tr '\n' ';' <<<"$problems" | sed 's/;$//')"
+  if [[ -n "$until" ]]; then
+    ended=$(manifest_field "$manifest" endedAt)
+    [[ ! "$ended" > "$until" ]] || refuse_restore "restore.pointInTime $until is before backup $name was complete ($ended): choose an earlier backup, or latest"
+    replay="$DATA_ROOT/restore-binlogs"
+    why=$(mktemp) || die "cannot create a temporary file"
+    archived_until=$(fetch_binlogs "$dest" "$replay" "$(manifest_field "$manifest" startedAt)" 2>"$why") \
+      || { rm -rf "$replay"; refuse_restore "the binary logs archived after backup $name cannot be replayed: $(tail -n 2 "$why" | tr '\n' ' ')"; }
+    rm -f "$why"
+    log "fetched $(wc -l <"$replay/order") archived binary log(s), the newest uploaded at $archived_until UTC"
+    if [[ "$archived_until" == none || "$(date -u -d "$archived_until" +%Y-%m-%dT%H:%M:%SZ)" < "$until" ]]; then
+      pod_event Warning PointInTimeBeyondArchive "restore.pointInTime $until: the newest archived binary log was uploaded at $archived_until UTC; writes after it, if any, are not in the archive and not restored."
+    fi
+  fi
   { rm -rf "$STAGING_DIR" && mkdir -p "$STAGING_DIR"; } || die "cannot create $STAGING_DIR"
   problems=$(extract_backup "$dest" "$name" "$manifest" "$STAGING_DIR") || problems="it could not be read (see the log above)"
   if [[ -n "$problems" ]]; then
-    rm -rf "$STAGING_DIR"
+    rm -rf "$STAGING_DIR" "$replay"
     refuse_restore "backup $name is refused: $problems"
   fi
   log "extracted backup $name ($(manifest_field "$manifest" dataBytes) bytes of data, GTID $(manifest_field "$manifest" gtid)) in $((SECONDS - t0))s"
-  flavor_restore_finish "$STAGING_DIR" "$(manifest_field "$manifest" gtid)" || die "the restored copy did not start (see above)"
+  RESTORE_REPLAY_DIR=$replay flavor_restore_finish "$STAGING_DIR" "$(manifest_field "$manifest" gtid)" || die "the restored copy did not start (see above)"
+  [[ -z "$replay" ]] || rm -rf "$replay"
   record_applied_passwords || die "cannot record the applied passwords"
-  log "pod 0 restored from backup $name in $((SECONDS - t0))s"
-  pod_event Normal Restored "restore.from: pod 0 restored backup $name (taken from $(manifest_field "$manifest" source) at $(manifest_field "$manifest" endedAt), GTID $(manifest_field "$manifest" gtid)) in $((SECONDS - t0))s."
+  log "pod 0 restored from backup $name${until:+ and its binary logs up to $until} in $((SECONDS - t0))s"
+  pod_event Normal Restored "restore.from: pod 0 restored backup $name (taken from $(manifest_field "$manifest" source) at $(manifest_field "$manifest" endedAt), GTID $(manifest_field "$manifest" gtid))${until:+, then the archived binary logs up to $until,} in $((SECONDS - t0))s."
   rm -f "$manifest"
 }

@@ -214,7 +214,7 @@ function backupPromise(file: string, { retentionAndRefusal, restoreFrom, binlogs
     }
     let archived = "";
     if (binlogs) {
-      // The rows above are in a binary log pod 0 closes and uploads within two turns (10 s each).
+      // The rows above are in a binary log pod 0 closes and uploads at its next turn (every 10 s).
       const deadline = Date.now() + 90_000;
       for (;;) {
         const log = (await kubectl(t.k, ["logs", "-n", t.namespace, podName(t, 0), "-c", "replication"], { allowFailure: true })).stdout;

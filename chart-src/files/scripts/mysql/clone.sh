@@ -254,8 +254,32 @@ flavor_restore_finish() {
   rm -f "$dir/auto.cnf" "$dir/$CLONE_RECORD_NAME"
   log "starting the restored copy once (GTID ${2:-empty}) to give it this release's accounts"
   start_copy "$dir" "$RUN_DIR/restore.sock" "$cnf" "$init_sql" "the restored copy" || return 1
+  if [[ -n "${RESTORE_REPLAY_DIR:-}" ]] && ! flavor_replay_binlogs "$cnf" "${2:-}" "$RESTORE_REPLAY_DIR" "${RESTORE_POINT_IN_TIME:?}" "$init_sql"; then
+    log "replaying the archived binary logs on the restored copy failed (see above)"
+    stop_temp_server "$cnf"
+    rm -f "$cnf"
+    return 1
+  fi
   stop_temp_server "$cnf"
   rm -f "$cnf"
+}
+
+# flavor_replay_binlogs CNF GTID DIR UNTIL FINISH_SQL: restore.pointInTime on the running restored
+# copy: the archived binary logs in DIR (in DIR/order's order) applied from after GTID (the
+# backup's set: what it holds is skipped) up to the first event at or after UNTIL (UTC), keeping
+# their GTIDs, then FINISH_SQL once more in the same session, so that an account change the
+# backed-up release made after the backup does not replace this release's accounts.
+flavor_replay_binlogs() {
+  local cnf=${1:?flavor_replay_binlogs needs CNF} gtid=${2?flavor_replay_binlogs needs GTID} dir=${3:?flavor_replay_binlogs needs DIR}
+  local until=${4:?flavor_replay_binlogs needs UNTIL} finish=${5:?flavor_replay_binlogs needs FINISH_SQL} stop files=()
+  mapfile -t files <"$dir/order" || return 1
+  if (( ${#files[@]} == 0 )); then
+    log "no binary log was archived after the backup: nothing to replay"
+    return 0
+  fi
+  stop=$(date -u -d "$until" '+%Y-%m-%d %H:%M:%S') || return 1
+  log "replaying ${#files[@]} archived binary log(s) after GTID ${gtid:-empty}, up to $until"
+  { (cd "$dir" && TZ=UTC mysqlbinlog --exclude-gtids="$gtid" --stop-datetime="$stop" "${files[@]}") && printf '%s\n' "$finish"; } | sql "$cnf"
 }
 
 # start_copy DIR SOCK CNF INIT_SQL WHAT: start a temporary server on the copied data in DIR (a
