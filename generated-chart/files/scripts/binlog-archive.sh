@@ -49,6 +49,7 @@ close_binlog_if_grown() {
   open=$(binary_logs "$cnf" | tail -n 1) || return 1
   read -r name size <<<"$open"
   if [[ "${BINLOG_OPEN_SEEN% *}" != "$name" ]] || (( size > ${BINLOG_OPEN_SEEN#* } )); then
+    log "closing the open binary log $name ($size bytes) for the archive"
     sql "$cnf" <<<"FLUSH LOCAL BINARY LOGS" || return 1
     open=$(binary_logs "$cnf" | tail -n 1) || return 1
   fi
@@ -58,8 +59,9 @@ close_binlog_if_grown() {
 # archive_binlog CNF DEST ID NAME: upload one closed binary log and its sha256, then record it.
 archive_binlog() {
   local cnf=${1:?archive_binlog needs CNF} dest=${2:?archive_binlog needs DEST} id=${3:?archive_binlog needs ID} name=${4:?archive_binlog needs NAME}
-  local dir sha t0=$SECONDS
-  dir=$(dirname "$(sql_value "$cnf" "SELECT @@GLOBAL.log_bin_basename")") || return 1
+  local base dir sha t0=$SECONDS
+  base=$(sql_value "$cnf" "SELECT @@GLOBAL.log_bin_basename") && [[ -n "$base" ]] || return 1
+  dir=$(dirname "$base")
   sha=$(sha256_beside store_write "$dest" "binlogs/$id/$name" <"$dir/$name") || return 1
   printf '%s  %s\n' "$sha" "$name" | store_write "$dest" "binlogs/$id/$name.sha256" || return 1
   printf '%s %s\n' "$name" "$sha" >>"$BINLOG_ARCHIVE_DIR/archived"
@@ -78,20 +80,21 @@ archive_binlogs_turn() {
   close_binlog_if_grown "$cnf" || return 1
   logs=$(binary_logs "$cnf") || return 1
   touch "$BINLOG_ARCHIVE_DIR/archived" || return 1
+  # The closed ones (all but the last) not yet archived, in one pass: a busy primary keeps
+  # thousands of binary logs (one per turn with writes, for binlogExpireSeconds).
   while read -r name; do
     [[ -n "$name" ]] || continue
-    grep -q "^$name " "$BINLOG_ARCHIVE_DIR/archived" && continue
     archive_binlog "$cnf" "$BINLOG_ARCHIVE_DEST" "$id" "$name" || return 1
-  done < <(sed '$d' <<<"$logs" | cut -d' ' -f1)
+  done < <(comm -23 <(sed '$d' <<<"$logs" | cut -d' ' -f1 | sort) <(cut -d' ' -f1 "$BINLOG_ARCHIVE_DIR/archived" | sort))
 }
 
 # archive_binlogs CNF: a turn whose failure is logged, and made an Event (BinlogArchiveFailed)
 # once per streak of failures; the next success says so too (BinlogArchiveResumed).
 archive_binlogs() {
   local cnf=${1:?archive_binlogs needs CNF} out="${TMPDIR:-/tmp}/binlog-archive.log" rc=0
-  # In this shell (a turn keeps state between turns); its log shown once it ends.
-  archive_binlogs_turn "$cnf" 2>"$out" || rc=$?
-  cat "$out" >&2
+  # In this shell (a turn keeps state between turns); its log kept for the Event as well.
+  : >"$out"
+  archive_binlogs_turn "$cnf" 2> >(tee -a "$out" >&2) || rc=$?
   if (( rc == 0 )); then
     if [[ -n "$BINLOG_ARCHIVE_FAILING" ]]; then
       BINLOG_ARCHIVE_FAILING=""
