@@ -159,21 +159,22 @@ for (const f of flavors.slice(0, 2)) describe(`${f.name}: backup into an S3 buck
   it("the primary archives its closed binary logs into the bucket with their sha256, the table's creation among them (the turn after a write closes its binary log)", async () => {
     const deadline = Date.now() + 90_000;
     let archived: string[] = [];
+    let complete: string[] = [];
     let history = "";
     for (;;) {
       const ids = existsSync(inBucket("binlogs")) ? readdirSync(inBucket("binlogs")) : [];
       if (ids.length === 1) {
         history = ids[0];
         archived = readdirSync(inBucket("binlogs", history)).filter((f) => !f.startsWith(".")).sort();
-        const logs = archived.filter((f) => !f.endsWith(".sha256"));
-        if (logs.some((f) => readFileSync(inBucket("binlogs", history, f)).includes("CREATE TABLE appdb.t"))) break;
+        // A binary log is archived once its sha256 is beside it (uploaded second): one being uploaded is not yet.
+        complete = archived.filter((f) => !f.endsWith(".sha256") && archived.includes(`${f}.sha256`));
+        if (complete.some((f) => readFileSync(inBucket("binlogs", history, f)).includes("CREATE TABLE appdb.t"))) break;
       }
       if (Date.now() > deadline) throw new Error(`no archived binary log holds the table's creation within 90 s: ${ids.join(", ")} / ${archived.join(", ")}\n${await source.logs(0)}`);
       await new Promise((done) => setTimeout(done, 2000));
     }
     expect(history).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{8}$/);
-    for (const f of archived.filter((x) => !x.endsWith(".sha256"))) {
-      expect(archived, `${f} has its checksum beside it`).toContain(`${f}.sha256`);
+    for (const f of complete) {
       const sum = readFileSync(inBucket("binlogs", history, `${f}.sha256`), "utf8");
       expect(sum).toBe(`${createHash("sha256").update(readFileSync(inBucket("binlogs", history, f))).digest("hex")}  ${f}\n`);
     }
@@ -250,5 +251,25 @@ for (const f of flavors.slice(0, 2)) describe(`${f.name}: backup into an S3 buck
     await pitr.start(1);
     await pitr.waitReady(1);
     await pitr.waitFor(1, "SELECT COUNT(*) FROM appdb.t", String(ROWS + 11));
+  });
+
+  it("retention (keep.count 1): a new backup removes the older ones from the bucket, and the archived binary logs uploaded before it began", async () => {
+    expect(name, "the backup above").not.toBe("");
+    const logs = () => (existsSync(inBucket("binlogs")) ? readdirSync(inBucket("binlogs")) : []).flatMap((id) => readdirSync(inBucket("binlogs", id)).filter((x) => !x.startsWith(".")).map((x) => inBucket("binlogs", id, x)));
+    const archivedBefore = logs().filter((f) => !f.endsWith(".sha256")).map((f) => ({ f, at: statSync(f).mtimeMs }));
+    // No clock slack: the Job and the archiver share this machine's clock.
+    const job = await source.runJob("backup-keep-1", "/opt/mysql-chart/scripts/backup.sh", { env: { BACKUP_DEST: dest, REPLICAS: "2", CHART_VERSION: "test", BACKUP_KEEP_COUNT: "1", BINLOG_CLOCK_SLACK_SECONDS: "0", ...store.env() }, mounts: store.mounts() });
+    expect(job.exitCode, job.logs).toBe(0);
+    const names = readdirSync(inBucket()).filter((n) => /^\d{8}T\d{6}Z$/.test(n));
+    expect(names, "only the new backup is kept").toHaveLength(1);
+    expect(names[0]).not.toBe(name);
+    const started = Date.parse(JSON.parse(readFileSync(inBucket(names[0], "manifest.json"), "utf8")).startedAt);
+    // Those archived before it began (to the second): here all of them, nothing was written since.
+    const old = archivedBefore.filter(({ at }) => at < started);
+    expect(old.length, "binary logs were archived before the new backup").toBeGreaterThan(0);
+    expect(job.logs).toContain(`removing ${old.length} archived binary log(s) uploaded before the oldest kept backup ${names[0]} began`);
+    const left = logs();
+    for (const { f } of old) expect(left, `${f} is removed`).not.toContain(f);
+    for (const file of left) expect(statSync(file).mtimeMs, `${file} was uploaded after the kept backup began`).toBeGreaterThanOrEqual(started - 1000);
   });
 });

@@ -226,6 +226,57 @@ remove_partial_backups() {
   done <<<"$entries"
 }
 
+# Archived binary logs (backup.binlogs, binlog-archive.sh) are binlogs/ID/NAME in an S3 destination,
+# each with NAME.sha256 uploaded after it. Their upload times are the archiving pod's clock, a
+# backup's times the Job's: a binary log counts as uploaded before a backup began only when it was
+# BINLOG_CLOCK_SLACK_SECONDS earlier still.
+BINLOG_CLOCK_SLACK_SECONDS=${BINLOG_CLOCK_SLACK_SECONDS:-60}
+
+# list_binlogs DEST: the archived binary logs in DEST, "EPOCH|ID/NAME|SUMMED" per line in archive
+# order (ID, then NAME): its upload time in seconds, and 1 when its .sha256 is there.
+list_binlogs() {
+  local dest=${1:?list_binlogs needs DEST} listing err t path epoch
+  local -A summed=()
+  err=$(mktemp) || return 1
+  # rclone prints the times in the local zone: UTC here.
+  listing=$(TZ=UTC s3 lsf -R --files-only --format tp --separator '|' "$dest/binlogs/" 2>"$err") \
+    || { echo "cannot list $dest/binlogs: $(tail -n 3 "$err")" >&2; rm -f "$err"; return 1; }
+  rm -f "$err"
+  while IFS='|' read -r t path; do
+    if [[ "$path" == *.sha256 ]]; then summed[${path%.sha256}]=1; fi
+  done <<<"$listing"
+  while IFS='|' read -r t path; do
+    [[ -n "$path" && "$path" != *.sha256 ]] || continue
+    epoch=$(date -u -d "$t" +%s) || { echo "cannot read the upload time '$t' of $dest/binlogs/$path" >&2; return 1; }
+    printf '%s|%s|%s\n' "$epoch" "$path" "${summed[$path]:-0}"
+  done < <(sort -t'|' -k2,2 <<<"$listing")
+}
+
+# prune_binlogs DEST: with archived binary logs in DEST, remove those no kept backup needs: uploaded
+# before the oldest kept backup began (a point-in-time restore replays only what came after its
+# backup began), each with its .sha256.
+prune_binlogs() {
+  local dest=${1:?prune_binlogs needs DEST} entries names oldest m started before listing epoch path summed old=()
+  is_s3 "$dest" || return 0
+  entries=$(store_entries "$dest") || return 1
+  grep -qx binlogs <<<"$entries" || return 0
+  names=$(list_backups "$dest") || return 1
+  oldest=${names%%$'\n'*}
+  [[ -n "$oldest" ]] || return 0
+  m=$(mktemp) || return 1
+  fetch_manifest "$dest" "$oldest" "$m" || { rm -f "$m"; return 1; }
+  started=$(manifest_field "$m" startedAt)
+  rm -f "$m"
+  before=$(( $(date -u -d "$started" +%s) - BINLOG_CLOCK_SLACK_SECONDS ))
+  listing=$(list_binlogs "$dest") || return 1
+  while IFS='|' read -r epoch path summed; do
+    if [[ -n "$path" ]] && (( epoch < before )); then old+=("$path" "$path.sha256"); fi
+  done <<<"$listing"
+  (( ${#old[@]} > 0 )) || return 0
+  log "removing $(( ${#old[@]} / 2 )) archived binary log(s) uploaded before the oldest kept backup $oldest began ($started)"
+  s3 delete --files-from-raw <(printf '%s\n' "${old[@]}") "$dest/binlogs/"
+}
+
 # prune_backups DEST KEEP_COUNT KEEP_DAYS: remove the backups beyond the newest KEEP_COUNT and those
 # older than KEEP_DAYS (0: no such limit). The newest backup is never removed.
 prune_backups() {

@@ -4,7 +4,8 @@
 # replica, never of the primary unless the release
 # has only that one pod. It is archived (tar, gzip) straight into BACKUP_DEST/NAME (a directory or
 # an S3 location: backup-store.sh), checksummed (sha256) on the way, and described by a manifest
-# written last: a listed backup is always complete. Then the backups beyond the retention are removed.
+# written last: a listed backup is always complete. Then the backups beyond the retention are removed,
+# and the archived binary logs (backup.binlogs) that no kept backup needs.
 # Its outcome is also an Event on its pod: BackupComplete, or BackupFailed with the first reason.
 set -euo pipefail
 shopt -s inherit_errexit
@@ -128,6 +129,7 @@ main() {
   why=$(store_check "$BACKUP_DEST" 2>&1) || die "cannot reach the backup destination $BACKUP_DEST: $(tail -n 3 <<<"$why" | tr '\n' ' ')"
   BACKUP_NAME=$(take_backup "$BACKUP_DEST") || exit 1
   prune_backups "$BACKUP_DEST" "${BACKUP_KEEP_COUNT:-0}" "${BACKUP_KEEP_DAYS:-0}" || die "cannot apply the retention to $BACKUP_DEST"
+  prune_binlogs "$BACKUP_DEST" || die "cannot remove the archived binary logs no kept backup needs from $BACKUP_DEST"
   listing=$(describe_backups "$BACKUP_DEST") || die "cannot list $BACKUP_DEST"
   log "backups in the destination, oldest first (name, size, source, GTID position):"
   printf '%s\n' "$listing" >&2

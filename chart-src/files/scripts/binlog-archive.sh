@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # binlog-archive.sh: backup.binlogs, the primary's binary logs copied into the backup destination
 # (BINLOG_ARCHIVE_DEST, an S3 location), so that the history between two full backups is kept
-# off the pod. The sidecar of pod 0 runs a turn every BINLOG_ARCHIVE_SECONDS: it closes the current
+# off the pod. Pod 0's sidecar runs it as a loop of its own in the background (a slow or hung object
+# store never holds up the sidecar's password, certificate and role work), a turn every
+# BINLOG_ARCHIVE_SECONDS after the last one ended: it closes the current
 # binary log when it holds anything new (FLUSH LOCAL BINARY LOGS: not replicated), then uploads
 # every closed one not yet archived, with its sha256 beside it, as
 # BINLOG_ARCHIVE_DEST/binlogs/ID/NAME and NAME.sha256. ID names this data directory's history
@@ -15,7 +17,6 @@
 BINLOG_ARCHIVE_DIR="$DATA_ROOT/binlog-archive"
 # The binary log the last turn opened and its size then: "NAME SIZE" (a turn closes it once it grows).
 BINLOG_OPEN_SEEN=""
-BINLOG_ARCHIVE_LAST_TURN=""
 # Set while turns fail, so that a failure streak makes one Event, not one a minute.
 BINLOG_ARCHIVE_FAILING=""
 
@@ -67,14 +68,10 @@ archive_binlog() {
   log "archived binary log $name ($(stat -c %s "$dir/$name") bytes, sha256 $sha) into $dest/binlogs/$id in $((SECONDS - t0))s"
 }
 
-# archive_binlogs_turn CNF: one turn, at most every BINLOG_ARCHIVE_SECONDS (the sidecar's loop
-# turns more often): close the open binary log if it grew, upload what is closed and not yet archived.
+# archive_binlogs_turn CNF: one turn: close the open binary log if it grew, upload what is closed
+# and not yet archived.
 archive_binlogs_turn() {
   local cnf=${1:?archive_binlogs_turn needs CNF} id logs name
-  if [[ -n "$BINLOG_ARCHIVE_LAST_TURN" ]] && (( SECONDS - BINLOG_ARCHIVE_LAST_TURN < ${BINLOG_ARCHIVE_SECONDS:-60} )); then
-    return 0
-  fi
-  BINLOG_ARCHIVE_LAST_TURN=$SECONDS
   id=$(binlog_archive_id) || return 1
   close_binlog_if_grown "$cnf" || return 1
   logs=$(binary_logs "$cnf") || return 1
@@ -106,4 +103,17 @@ archive_binlogs() {
     BINLOG_ARCHIVE_FAILING=1
     pod_event Warning BinlogArchiveFailed "backup.binlogs: the binary logs do not reach $BINLOG_ARCHIVE_DEST: $(tail -n 3 "$out" | tr '\n' ' ')"
   fi
+}
+
+# binlog_archive_loop CNF: the archiver, started in the background by pod 0's sidecar: a turn, then
+# BINLOG_ARCHIVE_SECONDS of sleep, for ever; no turn while pod 0 replicates from
+# bootstrap.cloneFrom's source (its binary logs are that source's history until the cut-over).
+binlog_archive_loop() {
+  local cnf=${1:?binlog_archive_loop needs CNF}
+  log "archiving the binary logs into $BINLOG_ARCHIVE_DEST every ${BINLOG_ARCHIVE_SECONDS:-60}s"
+  while :; do
+    [[ -e "$BOOTSTRAP_MARKER" ]] || archive_binlogs "$cnf"
+    sleep "${BINLOG_ARCHIVE_SECONDS:-60}" &
+    wait $! || true
+  done
 }

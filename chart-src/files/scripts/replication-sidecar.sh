@@ -26,6 +26,8 @@ shopt -s inherit_errexit
 . "$(dirname "${BASH_SOURCE[0]}")/binlog-archive.sh"
 
 BACKUP_SERVER_PID=""
+# pod 0's binary-log archiver (binlog_archive_loop), with backup.binlogs.
+BINLOG_ARCHIVER_PID=""
 # Set while the system tables still wait for their upgrade (upgrade_system_tables).
 SYSTEM_TABLES_PENDING=""
 # Set while this pod still waits for its role label (label_role).
@@ -116,10 +118,11 @@ restart_backup_server() {
   start_backup_server
 }
 
-# stop: on pod deletion, stop the backup server and exit at once.
+# stop: on pod deletion, stop the backup server and the archiver, and exit at once.
 stop() {
   log "stopping"
   [[ -z "$BACKUP_SERVER_PID" ]] || kill -TERM "$BACKUP_SERVER_PID" 2>/dev/null || true
+  [[ -z "$BINLOG_ARCHIVER_PID" ]] || kill -TERM "$BINLOG_ARCHIVER_PID" 2>/dev/null || true
   exit 0
 }
 
@@ -145,6 +148,10 @@ main() {
   fi
   upgrade_system_tables
   start_backup_server
+  if (( ordinal == 0 )) && binlog_archiving; then
+    binlog_archive_loop "$CLIENT_CNF" &
+    BINLOG_ARCHIVER_PID=$!
+  fi
   log "applying password and certificate changes every ${PASSWORD_CHECK_SECONDS:-10}s"
   while :; do
     if (( ordinal == 0 )) && [[ -e "$BOOTSTRAP_MARKER" ]]; then
@@ -164,7 +171,9 @@ main() {
     [[ -z "$SYSTEM_TABLES_PENDING" ]] || upgrade_system_tables
     [[ -z "$ROLE_LABEL_PENDING" ]] || label_role "$ordinal"
     if (( ordinal > 0 )); then check_replica_health; fi
-    if (( ordinal == 0 )) && binlog_archiving && [[ ! -e "$BOOTSTRAP_MARKER" ]]; then archive_binlogs "$CLIENT_CNF"; fi
+    if [[ -n "$BINLOG_ARCHIVER_PID" ]] && ! kill -0 "$BINLOG_ARCHIVER_PID" 2>/dev/null; then
+      die "the binary-log archiver exited; restarting the container"
+    fi
     if [[ -n "$BACKUP_SERVER_PID" ]] && ! kill -0 "$BACKUP_SERVER_PID" 2>/dev/null; then
       die "the backup server exited; restarting the container"
     fi

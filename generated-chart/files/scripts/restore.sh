@@ -39,27 +39,34 @@ newest_backup_before() {
 }
 
 # fetch_binlogs DEST DIR SINCE: the binary logs archived in DEST (backup.binlogs) since SINCE (the
-# backup's start: those uploaded before it hold nothing the backup lacks) into DIR, each checked
-# against its sha256, listed in replay order (archive ID, then name) in DIR/order. Prints the newest
-# upload's time; 1 (and why, on stderr) when one is missing, unreadable or does not match its checksum.
+# backup's start: those uploaded before it hold nothing the backup lacks; BINLOG_CLOCK_SLACK_SECONDS
+# earlier, for clocks that disagree, as replaying what the backup holds is skipped anyway) into DIR,
+# each checked against its sha256, listed in replay order (archive ID, then name) in DIR/order. The
+# newest ones without their .sha256 were still being uploaded and are left out. Prints the newest
+# upload's time; 1 (and why, on stderr) when one is unreadable or does not match its checksum, or
+# when one without a checksum has archived ones after it (a gap: replaying past it would skip its
+# transactions).
 fetch_binlogs() {
   local dest=${1:?fetch_binlogs needs DEST} dir=${2:?fetch_binlogs needs DIR} since=${3:?fetch_binlogs needs SINCE}
-  local listing since_s t path file sha want newest=""
+  local listing since_s epoch path summed file sha want newest="" unsummed=""
   since_s=$(date -u -d "$since" +%s) || return 1
   { rm -rf "$dir" && mkdir -p "$dir" && : >"$dir/order"; } || return 1
-  # rclone prints the upload times in the local zone: UTC here.
-  listing=$(TZ=UTC s3 lsf -R --files-only --format tp --separator '|' "$dest/binlogs/" 2>&1) || { echo "cannot list $dest/binlogs: $listing" >&2; return 1; }
-  while IFS='|' read -r t path; do
-    [[ -n "$path" && "$path" != *.sha256 ]] || continue
-    (( $(date -u -d "$t" +%s) >= since_s )) || continue
+  listing=$(list_binlogs "$dest") || return 1
+  while IFS='|' read -r epoch path summed; do
+    if [[ -z "$path" ]] || (( epoch < since_s - BINLOG_CLOCK_SLACK_SECONDS )); then continue; fi
+    if [[ "$summed" != 1 ]]; then
+      unsummed=$path
+      continue
+    fi
+    [[ -z "$unsummed" ]] || { echo "the archived binary log $unsummed has no .sha256 (its upload did not finish) but $path after it has: the archive has a gap there" >&2; return 1; }
     file="$dir/${path//\//_}"
     sha=$(store_read "$dest" "binlogs/$path" | sha256_beside dd of="$file" bs=1M status=none) || { echo "cannot read $dest/binlogs/$path" >&2; return 1; }
     want=$(store_read "$dest" "binlogs/$path.sha256" | cut -d' ' -f1) || want=""
     [[ -n "$want" && "$sha" == "$want" ]] || { echo "the archived binary log $path has sha256 $sha, its .sha256 file says ${want:-nothing}" >&2; return 1; }
     basename "$file" >>"$dir/order"
-    [[ "$t" < "$newest" ]] || newest=$t
-  done < <(sort -t'|' -k2,2 <<<"$listing")
-  echo "${newest:-none}"
+    (( epoch < ${newest:-0} )) || newest=$epoch
+  done <<<"$listing"
+  if [[ -n "$newest" ]]; then date -u -d "@$newest" '+%Y-%m-%d %H:%M:%S'; else echo none; fi
 }
 
 # restore_from_backup: pod 0's data on a new installation with restore.from, in STAGING_DIR; with
