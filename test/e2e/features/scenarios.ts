@@ -179,7 +179,7 @@ export const SCENARIOS: Record<string, Scenario> = {
     // Retention and refusal are the flavor-independent backup-store.sh: proven here on S3, in the
     // fast tier on a directory.
     // backup.binlogs on: pod 0's sidecar archives its binary logs into the bucket as well.
-    promise: backupPromise("14-backup-mysql-values.yaml", { retentionAndRefusal: true, restoreFrom: s3Values("restore.from.s3", "mysql/ci14"), binlogs: true }),
+    promise: backupPromise("14-backup-mysql-values.yaml", { retentionAndRefusal: true, restoreFrom: s3Values("restore.from.s3", "mysql/ci14"), binlogs: true, pointInTime: true }),
   },
 };
 
@@ -188,10 +188,11 @@ export const SCENARIOS: Record<string, Scenario> = {
  * (RESTORE_FROM: the restore.from values of the file's destination); with retentionAndRefusal, three
  * backups of which the newest two are kept, and a refused restore.
  */
-function backupPromise(file: string, { retentionAndRefusal, restoreFrom, binlogs = false }: { retentionAndRefusal: boolean; restoreFrom: Record<string, string>; binlogs?: boolean }): Scenario["promise"] {
-  const name = retentionAndRefusal
+function backupPromise(file: string, { retentionAndRefusal, restoreFrom, binlogs = false, pointInTime = false }: { retentionAndRefusal: boolean; restoreFrom: Record<string, string>; binlogs?: boolean; pointInTime?: boolean }): Scenario["promise"] {
+  const name = (retentionAndRefusal
     ? "a backup taken now (kubectl create job --from=cronjob) copies the replica and lists itself; retention keeps the newest two; a release restored from the latest holds the rows of backup time and passes the shared proof; a backup that is not there is refused with an Event"
-    : "a backup taken now (kubectl create job --from=cronjob) copies the replica and lists itself; a release restored from it holds the rows of backup time and passes the shared proof";
+    : "a backup taken now (kubectl create job --from=cronjob) copies the replica and lists itself; a release restored from it holds the rows of backup time and passes the shared proof")
+    + (pointInTime ? "; a release restored to a time T (restore.pointInTime, the archived binary logs) holds exactly the rows acknowledged before T" : "");
   return { name, run: async (t, set, record) => {
     const rows = "CREATE DATABASE IF NOT EXISTS bk; CREATE TABLE bk.t (id INT PRIMARY KEY, v VARCHAR(100)); INSERT INTO bk.t WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 1000) SELECT n, REPEAT('x', 100) FROM s";
     await podSql(t.k, t.namespace, podName(t, 0), t.flavor, rows);
@@ -229,6 +230,7 @@ function backupPromise(file: string, { retentionAndRefusal, restoreFrom, binlogs
     }
     // Written after the backups: the restore must not have it.
     await podSql(t.k, t.namespace, podName(t, 0), t.flavor, "INSERT INTO bk.t VALUES (1001, 'after the backup')");
+    const pitr = pointInTime ? await writeAroundT(t) : undefined;
     const install = (release: string, extra: string[]) => {
       const args = ["install", release, chartDir, "--namespace", t.namespace, "--kubeconfig", t.k.kubeconfig, "--values", join(CI_DIR, file),
         "--set", "backup.enabled=false", ...Object.entries(restoreFrom).flatMap(([key, v]) => ["--set", `${key}=${v}`]), ...extra];
@@ -237,11 +239,22 @@ function backupPromise(file: string, { retentionAndRefusal, restoreFrom, binlogs
     };
     const restored = "restored";
     const r: Target = { ...t, release: restored, sts: `${restored}-mysql` };
+    const p: Target = { ...t, release: "pitr", sts: "pitr-mysql", replicas: 1 };
     const [failed, refusal] = await Promise.all([
       install(restored, []).then(async () => (await prove(r, { readyTimeoutMs: 600_000, progress: () => undefined })).find((o) => !o.ok)),
       retentionAndRefusal ? install("refused", ["--set", "replicas=1", "--set", "restore.from.backup=20000101T000000Z"]).then(() => podEvent(t, "refused-mysql-0", "RestoreRefused", 180)) : undefined,
+      pitr ? install(p.release, ["--set", "replicas=1", "--set", `restore.pointInTime=${pitr.T}`]).then(() => kubectl(t.k, ["wait", "-n", t.namespace, "--for=condition=Ready", `pod/${podName(p, 0)}`, "--timeout=600s"])) : undefined,
     ]);
     if (failed) throw new Error(`the restored release: ${failed.promise}\n${failed.detail}`);
+    let pointInTimeRestored = "";
+    if (pitr) {
+      // Exactly the rows acknowledged before T: 1001 and the ten before it, none of the ten after.
+      const before = ["1001", ...Array.from({ length: 10 }, (_, i) => String(2001 + i))].join(",");
+      await expectSql(p, 0, "SELECT GROUP_CONCAT(id ORDER BY id) FROM bk.t WHERE id > 1000", before);
+      const event = await podEvent(t, podName(p, 0), "Restored", 10);
+      if (!event.includes(`then the archived binary logs up to ${pitr.T}`)) throw new Error(`the Restored Event of ${podName(p, 0)} does not name the point in time ${pitr.T}: ${event}`);
+      pointInTimeRestored = `; release pitr restored to ${pitr.T} holds exactly the 11 rows acknowledged before it (none of the 10 after)`;
+    }
     await expectSql(r, 0, "CHECKSUM TABLE bk.t", sums);
     const restoredEvent = await podEvent(t, podName(r, 0), "Restored", 10);
     const took = new RegExp(`restored backup ${latest.name} .* in (\\d+)s`).exec(restoredEvent);
@@ -252,13 +265,37 @@ function backupPromise(file: string, { retentionAndRefusal, restoreFrom, binlogs
       if (!/backup 20000101T000000Z is refused: .*not a complete backup/.test(refusal ?? "")) throw new Error(`the RestoreRefused Event does not say why: ${refusal}`);
       refused = `; a missing backup refused: ${refusal}`;
     }
-    return `backup ${first.name} of ${first.source} in ${first.jobMs} ms (a plain tar of the same data: ${tarMs} ms), listed in the Job's log${kept}; release ${restored} restored from ${latest.name}: CHECKSUM TABLE bk.t equal to backup time (${sums.replace(/\t/g, " ")}), shared proof passed, Event: ${restoredEvent}${refused}${archived}`;
+    return `backup ${first.name} of ${first.source} in ${first.jobMs} ms (a plain tar of the same data: ${tarMs} ms), listed in the Job's log${kept}; release ${restored} restored from ${latest.name}: CHECKSUM TABLE bk.t equal to backup time (${sums.replace(/\t/g, " ")}), shared proof passed, Event: ${restoredEvent}${refused}${archived}${pointInTimeRestored}`;
   } };
 }
 
 /** The claim ci/13 and ci/14 back up into, made beforehand as a user would. */
 async function backupClaim(k: Kube, namespace: string): Promise<void> {
   await apply(k, namespace, JSON.stringify({ apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: "db-backups", namespace }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } }));
+}
+
+/**
+ * restore.pointInTime's writes on T's pod 0: ten rows (2001-2010) acknowledged, then T (the next
+ * whole second: binary log events are timestamped to the second), then ten rows (3001-3010) over a
+ * second after it. Returns T once the binary log holding the later rows is archived, so that the
+ * archive holds both sides of T and only --stop-datetime keeps the later rows out.
+ */
+async function writeAroundT(t: Target): Promise<{ T: string }> {
+  const inserts = (from: number, v: string) => Array.from({ length: 10 }, (_, i) => `INSERT INTO bk.t VALUES (${from + i}, '${v}');`).join(" ");
+  await podSql(t.k, t.namespace, podName(t, 0), t.flavor, inserts(2001, "before T"));
+  const tMs = Math.ceil((Date.now() + 1) / 1000) * 1000;
+  const T = new Date(tMs).toISOString().replace(/\.\d{3}Z$/, "Z");
+  await new Promise((done) => setTimeout(done, tMs + 1200 - Date.now()));
+  // The binary log open right after the last commit holds it (the same session asks).
+  const status = await podSql(t.k, t.namespace, podName(t, 0), t.flavor, `${inserts(3001, "after T")} SHOW BINARY LOG STATUS;`);
+  const holding = status.out.split("\t")[0];
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    const log = (await kubectl(t.k, ["logs", "-n", t.namespace, podName(t, 0), "-c", "replication"], { allowFailure: true })).stdout;
+    if (log.includes(`archived binary log ${holding} `)) return { T };
+    if (Date.now() > deadline) throw new Error(`pod 0 did not archive ${holding} (which holds the writes after ${T}) within 90 s:\n${log.split("\n").slice(-20).join("\n")}`);
+    await new Promise((done) => setTimeout(done, 2000));
+  }
 }
 
 /** Run the backup CronJob of T now as Job NAME and wait for it: the backup's name, source, sizes, the Job's log and its duration. */
