@@ -140,9 +140,6 @@ characters, so the name is at most 52. That is the chart's longest suffix: the o
 {{- if not $v.restore.from.s3.bucket }}
 {{- $errors = append $errors "restore.pointInTime is set without restore.from.s3.bucket: the binary logs it replays are archived to S3 (backup.binlogs)" }}
 {{- end }}
-{{- if ne $v.flavor "mysql" }}
-{{- $errors = append $errors (printf "restore.pointInTime is for flavor mysql only so far (this release is %s): restore the backup itself, without pointInTime" $v.flavor) }}
-{{- end }}
 {{- end }}
 {{- if and $v.restore.from.persistentVolumeClaim.claimName $v.restore.from.s3.bucket }}
 {{- $errors = append $errors "restore.from.persistentVolumeClaim.claimName and restore.from.s3.bucket are both set: a release restores one backup; keep one" }}

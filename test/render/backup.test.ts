@@ -169,13 +169,14 @@ describe("restore.from", () => {
     expect(notesText).toContain("starts from backup latest of :s3:db-backups/mysql/prod");
   });
 
-  it("restore.pointInTime reaches prepare-data with the S3 location (MySQL); refused without S3, on MariaDB, or not written as a UTC time", async () => {
+  it("restore.pointInTime reaches prepare-data with the S3 location, for both flavors; refused without S3, or not written as a UTC time", async () => {
     const s3 = ["restore.from.s3.bucket=db-backups", "restore.from.s3.existingSecret=s3-keys"];
     const set = { "restore.from.s3.bucket": "db-backups", "restore.from.s3.existingSecret": "s3-keys", "restore.pointInTime": "2026-12-03T17:45:00Z" };
     const prepare = container(findDoc(await render({ set }), "StatefulSet").spec.template.spec, "prepare-data");
     expect([envOf(prepare, "RESTORE_DEST"), envOf(prepare, "RESTORE_POINT_IN_TIME")]).toEqual([":s3:db-backups", "2026-12-03T17:45:00Z"]);
     expect(await refused("restore.from.persistentVolumeClaim.claimName=c", "restore.pointInTime=2026-12-03T17:45:00Z")).toMatch(/restore.pointInTime is set without restore.from.s3.bucket/);
-    expect(await refused(...s3, "flavor=mariadb", "restore.pointInTime=2026-12-03T17:45:00Z")).toMatch(/restore.pointInTime is for flavor mysql only so far \(this release is mariadb\)/);
+    const mariadb = container(findDoc(await render({ set: { ...set, flavor: "mariadb" } }), "StatefulSet").spec.template.spec, "prepare-data");
+    expect(envOf(mariadb, "RESTORE_POINT_IN_TIME")).toBe("2026-12-03T17:45:00Z");
     for (const bad of ["2026-12-03 17:45:00", "2026-12-03T17:45:00+01:00", "yesterday", "2026-13-03T17:45:00Z"]) {
       expect(await refused(...s3, `restore.pointInTime=${bad}`), bad).toMatch(/restore.pointInTime/);
     }

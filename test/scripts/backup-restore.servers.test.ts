@@ -218,8 +218,7 @@ for (const f of flavors.slice(0, 2)) describe(`${f.name}: backup into an S3 buck
     await restored.waitReady(1);
     await restored.waitFor(1, "SELECT COUNT(*) FROM appdb.t", String(ROWS + 1));
   });
-  // restore.pointInTime is MySQL's so far (the chart refuses it for MariaDB).
-  if (f.flavor === "mysql") it("restore.pointInTime: a release restored at T holds exactly the rows written before T (the backup, then the archived binary logs replayed), none after", async () => {
+  it("restore.pointInTime: a release restored at T holds exactly the rows written before T (the backup, then the archived binary logs replayed), none after", async () => {
     expect(name, "the backup above").not.toBe("");
     const sql = (q: string) => source.sql(0, q);
     for (let i = 1; i <= 10; i++) await sql(`INSERT INTO appdb.t VALUES (${2000 + i}, 'before T')`);

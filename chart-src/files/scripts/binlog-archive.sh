@@ -35,9 +35,20 @@ binlog_archive_id() {
   cat "$f"
 }
 
+# archive_sql CNF STATEMENT: STATEMENT's rows; one that has not answered within
+# BINLOG_ARCHIVE_SQL_SECONDS fails the turn, saying so, rather than stopping the archive silently.
+archive_sql() {
+  local cnf=${1:?archive_sql needs CNF} stmt=${2:?archive_sql needs STATEMENT} rc=0
+  timeout --kill-after=5 "${BINLOG_ARCHIVE_SQL_SECONDS:-30}" "$CLIENT_BIN" --defaults-extra-file="$cnf" --batch --skip-column-names <<<"$stmt" || rc=$?
+  if (( rc == 124 || rc == 137 )); then log "$stmt did not answer within ${BINLOG_ARCHIVE_SQL_SECONDS:-30}s"; fi
+  return "$rc"
+}
+
 # binary_logs CNF: the server's binary logs, oldest first, "NAME SIZE" per line; the last is open.
 binary_logs() {
-  sql "${1:?binary_logs needs CNF}" <<<"SHOW BINARY LOGS" | awk '{print $1, $2}'
+  local out
+  out=$(archive_sql "${1:?binary_logs needs CNF}" "SHOW BINARY LOGS") || return 1
+  awk '{print $1, $2}' <<<"$out"
 }
 
 # close_binlog_if_grown CNF: rotate the open binary log unless it is the one the last turn opened
@@ -50,7 +61,7 @@ close_binlog_if_grown() {
   read -r name size <<<"$open"
   if [[ "${BINLOG_OPEN_SEEN% *}" != "$name" ]] || (( size > ${BINLOG_OPEN_SEEN#* } )); then
     log "closing the open binary log $name ($size bytes) for the archive"
-    sql "$cnf" <<<"FLUSH LOCAL BINARY LOGS" || return 1
+    archive_sql "$cnf" "FLUSH LOCAL BINARY LOGS" || return 1
     open=$(binary_logs "$cnf" | tail -n 1) || return 1
   fi
   BINLOG_OPEN_SEEN=$open
@@ -60,7 +71,7 @@ close_binlog_if_grown() {
 archive_binlog() {
   local cnf=${1:?archive_binlog needs CNF} dest=${2:?archive_binlog needs DEST} id=${3:?archive_binlog needs ID} name=${4:?archive_binlog needs NAME}
   local base dir sha t0=$SECONDS
-  base=$(sql_value "$cnf" "SELECT @@GLOBAL.log_bin_basename") && [[ -n "$base" ]] || return 1
+  base=$(archive_sql "$cnf" "SELECT @@GLOBAL.log_bin_basename") && [[ -n "$base" ]] || return 1
   dir=$(dirname "$base")
   sha=$(sha256_beside store_write "$dest" "binlogs/$id/$name" <"$dir/$name") || return 1
   printf '%s  %s\n' "$sha" "$name" | store_write "$dest" "binlogs/$id/$name.sha256" || return 1

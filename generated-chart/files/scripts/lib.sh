@@ -371,6 +371,49 @@ stop_temp_server() {
   TEMP_SERVER_PID=""
 }
 
+# start_copy DIR SOCK CNF INIT_SQL WHAT: start a temporary server on the copied data in DIR (a
+# clone, a restored backup) and wait until it answers as root with the Secret's password through
+# CNF (written here). INIT_SQL, when given, runs as its init file: before anyone connects, the only
+# way in while its accounts are another server's. On failure the server is stopped; 1.
+start_copy() {
+  local dir=${1:?start_copy needs DIR} sock=${2:?start_copy needs SOCK} cnf=${3:?start_copy needs CNF} init_sql=${4-} what=${5:?start_copy needs WHAT}
+  local init_file="$RUN_DIR/copy-init.sql" root_pw args=()
+  root_pw=$(read_secret mysql-root-password) || return 1
+  CLIENT_SOCKET=$sock write_client_cnf "$cnf" root "$root_pw" || return 1
+  if [[ -n "$init_sql" ]]; then
+    # It holds passwords: the pod's own run directory, readable by this user only, removed below.
+    ( umask 077 && printf '%s\n' "$init_sql" >"$init_file" ) || { log "cannot write $init_file"; return 1; }
+    args=(--init-file="$init_file")
+  fi
+  start_temp_server "$dir" "$sock" "${FLAVOR_SKIP_REPLICA_START[@]}" "${args[@]}" || { log "the server did not start on $what"; rm -f "$init_file"; return 1; }
+  if ! wait_for_server "$cnf" 900 "server on $what"; then
+    log "the server on $what does not answer as root (with an init file, its error is in the log above)"
+    stop_temp_server "$cnf"
+    rm -f "$init_file"
+    return 1
+  fi
+  rm -f "$init_file"
+}
+
+# replay_binlogs CNF GTID DIR UNTIL FINISH_SQL: restore.pointInTime on the running restored copy
+# (CNF reaches it as root): the archived binary logs in DIR (in DIR/order's order) applied after
+# GTID (the backup's position: what it holds is skipped) up to the first event at or after UNTIL
+# (UTC), keeping their GTIDs (the flavor's flavor_decode_binlogs), then FINISH_SQL once more in the
+# same session, so that an account change the backed-up release made after the backup does not
+# replace this release's accounts.
+replay_binlogs() {
+  local cnf=${1:?replay_binlogs needs CNF} gtid=${2?replay_binlogs needs GTID} dir=${3:?replay_binlogs needs DIR}
+  local until=${4:?replay_binlogs needs UNTIL} finish=${5:?replay_binlogs needs FINISH_SQL} stop files=()
+  mapfile -t files <"$dir/order" || return 1
+  if (( ${#files[@]} == 0 )); then
+    log "no binary log was archived after the backup: nothing to replay"
+    return 0
+  fi
+  stop=$(date -u -d "$until" '+%Y-%m-%d %H:%M:%S') || return 1
+  log "replaying ${#files[@]} archived binary log(s) after GTID ${gtid:-empty}, up to $until"
+  { (cd "$dir" && flavor_decode_binlogs "$gtid" "$stop" "${files[@]}") && printf '%s\n' "$finish"; } | sql "$cnf"
+}
+
 # copy_with_retries DONOR STEP [ARGS...]: run "STEP STAGING_DIR DONOR ARGS..." (a flavor's copy of
 # DONOR) up to CLONE_ATTEMPTS times, discarding each failed attempt's STAGING_DIR and waiting
 # CLONE_RETRY_DELAY_SECONDS in between; 1 when every attempt failed. STEP runs under `||`, so it

@@ -140,12 +140,43 @@ flavor_copy_position() {
 # start (FIRST_START_SQL_NAME, run before any client connects): it gets this release's accounts
 # (the backed-up release's until then) outside the binary log, then its binary log GTID state
 # continues from GTID, and read_only goes off last (run-server.sh's sign that it all succeeded).
+# With restore.pointInTime (RESTORE_REPLAY_DIR) the same statements run on a temporary server
+# instead, the archived binary logs are replayed on it, and the first start is an ordinary one.
 flavor_restore_finish() {
-  local dir=${1:?flavor_restore_finish needs DIR} gtid=${2?flavor_restore_finish needs GTID}
+  local dir=${1:?flavor_restore_finish needs DIR} gtid=${2?flavor_restore_finish needs GTID} accounts
   rm -f "$dir/$CLONE_RECORD_NAME"
-  if ! ( umask 077 && { echo "SET SESSION sql_log_bin = 0;" && ACCOUNTS_MAY_EXIST=true account_sql && continue_history_sql "$gtid"; } >"$dir/$FIRST_START_SQL_NAME" ); then
+  accounts=$(echo "SET SESSION sql_log_bin = 0;" && ACCOUNTS_MAY_EXIST=true account_sql) || { log "cannot build the restored copy's accounts"; return 1; }
+  if [[ -n "${RESTORE_REPLAY_DIR:-}" ]]; then
+    restore_replay "$dir" "$gtid" "$accounts"
+    return
+  fi
+  if ! ( umask 077 && { printf '%s\n' "$accounts" && continue_history_sql "$gtid"; } >"$dir/$FIRST_START_SQL_NAME" ); then
     log "cannot write $dir/$FIRST_START_SQL_NAME"
     return 1
   fi
   log "the first start gives the copy this release's accounts and continues GTID ${gtid:-empty} ($FIRST_START_SQL_NAME)"
+}
+
+# restore_replay DIR GTID ACCOUNTS_SQL: restore.pointInTime on the restored copy in DIR: a temporary
+# server whose init file gives it this release's accounts and continues GTID, the archived binary
+# logs replayed on it after GTID up to RESTORE_POINT_IN_TIME, then the accounts again.
+restore_replay() {
+  local dir=${1:?restore_replay needs DIR} gtid=${2?restore_replay needs GTID} accounts=${3:?restore_replay needs ACCOUNTS_SQL}
+  local cnf="$RUN_DIR/restore-client.cnf" init_sql rc=0
+  init_sql=$(printf '%s\n' "$accounts" && continue_history_sql "$gtid") || { log "cannot build the restored copy's first statements"; return 1; }
+  log "starting the restored copy once (GTID ${gtid:-empty}) to replay the archived binary logs on it"
+  start_copy "$dir" "$RUN_DIR/restore.sock" "$cnf" "$init_sql" "the restored copy" || return 1
+  replay_binlogs "$cnf" "$gtid" "$RESTORE_REPLAY_DIR" "${RESTORE_POINT_IN_TIME:?}" "$accounts" || rc=$?
+  (( rc == 0 )) || log "replaying the archived binary logs on the restored copy failed (see above)"
+  stop_temp_server "$cnf"
+  rm -f "$cnf"
+  return "$rc"
+}
+
+# flavor_decode_binlogs GTID STOP FILE...: the SQL of the binary logs FILE... (replay_binlogs) after
+# the GTID position GTID (the backup holds what came before), up to the first event at or after STOP
+# (UTC, 'YYYY-MM-DD hh:mm:ss'), keeping their GTIDs.
+flavor_decode_binlogs() {
+  local gtid=${1?flavor_decode_binlogs needs GTID} stop=${2:?flavor_decode_binlogs needs STOP}; shift 2
+  TZ=UTC mariadb-binlog ${gtid:+--start-position="$gtid"} --stop-datetime="$stop" "$@"
 }
